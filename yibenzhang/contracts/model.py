@@ -1,0 +1,257 @@
+"""A typed view of one data contract: ODCS v3 envelope + the yibenzhang `catalog` extension.
+
+`Contract.from_odcs()` takes a parsed `OpenDataContractStandard` and exposes what the rest of
+the platform needs (source, columns, rules, catalog metadata) as plain pydantic models, so no
+other module digs through ODCS customProperties lists. Validation that reports every problem
+with file and line lives in `yibenzhang.contracts.validate`; this module raises on the first
+structural error only.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from open_data_contract_standard.model import (
+    CustomProperty,
+    DataQuality,
+    OpenDataContractStandard,
+    SchemaProperty,
+)
+from pydantic import BaseModel, Field, field_validator
+
+from yibenzhang.vocabulary import (
+    OpenType,
+    PersonalInfo,
+    QualityDimension,
+    ResourceAttribute,
+    ResourceFormat,
+    SecurityLevel,
+    Severity,
+    ShareMethod,
+    ShareType,
+    UpdateCycle,
+)
+
+LogicalType = Literal["string", "integer", "number", "date", "timestamp", "boolean"]
+CodeRule = Literal["uscc", "ric", "district_code", "district_name"]
+
+
+def custom_props(items: list[CustomProperty] | None) -> dict[str, Any]:
+    return {p.property: p.value for p in items or [] if p.property}
+
+
+def _enum(enum_cls):
+    """A pydantic validator accepting identifiers or Chinese labels for a LabelledEnum field."""
+
+    def convert(value):
+        if value is None or isinstance(value, enum_cls):
+            return value
+        return enum_cls.from_label(str(value))
+
+    return convert
+
+
+class Category(BaseModel):
+    """信息资源分类 类/项/目/细目."""
+
+    class_: str = Field(alias="class", pattern=r"^\d$")
+    item: str = Field(pattern=r"^\d{2}$")
+    catalog: str = Field(pattern=r"^\d{3}$")
+    subcatalog: str = ""
+
+    model_config = {"populate_by_name": True}
+
+    @property
+    def path(self) -> str:
+        """The category code as written in the resource code: 类+项+目(+细目)."""
+        return f"{self.class_}{self.item}{self.catalog}{self.subcatalog}"
+
+
+class CatalogMetadata(BaseModel):
+    """GB/T 21063 core metadata and GB/T 43697 grading, as declared by the department."""
+
+    resource_name: str
+    category: Category
+    resource_attribute: ResourceAttribute
+    provider: str
+    provider_code: str = Field(pattern=r"^\d{6}$")
+    summary: str
+    format: ResourceFormat
+    share_type: ShareType
+    share_condition: str = ""
+    share_basis: str = ""
+    share_method: ShareMethod
+    open_type: OpenType
+    open_condition: str = ""
+    update_cycle: UpdateCycle
+    publish_date: str | None = None
+    related_resource_codes: list[str] = []
+    responsible_department: str
+    cooperating_departments: list[str] = []
+    security_level: SecurityLevel
+
+    _resource_attribute = field_validator("resource_attribute", mode="before")(_enum(ResourceAttribute))
+    _format = field_validator("format", mode="before")(_enum(ResourceFormat))
+    _share_type = field_validator("share_type", mode="before")(_enum(ShareType))
+    _share_method = field_validator("share_method", mode="before")(_enum(ShareMethod))
+    _open_type = field_validator("open_type", mode="before")(_enum(OpenType))
+    _update_cycle = field_validator("update_cycle", mode="before")(_enum(UpdateCycle))
+    _security_level = field_validator("security_level", mode="before")(_enum(SecurityLevel))
+
+
+class Source(BaseModel):
+    """Where the pipeline pulls the data from (the contract's single ODCS server)."""
+
+    type: Literal["local", "sqlite", "postgres", "postgresql", "mysql"]
+    format: Literal["csv", "xlsx", "table"] = "table"
+    path: str | None = None  # relative to settings.source_root; may be a glob
+    encoding: str = "auto"
+    delimiter: str = ","
+    sheet: str | None = None
+    header_row: int = 1  # 1-based worksheet row holding the header (xlsx)
+    table: str | None = None
+    host: str | None = None
+    port: int | None = None
+    database: str | None = None
+    db_schema: str | None = None
+
+
+class Rule(BaseModel):
+    """One quality rule (ODCS `quality` item) on a column or on the whole table."""
+
+    id: str
+    metric: Literal["nullValues", "missingValues", "invalidValues", "duplicateValues", "rowCount"]
+    column: str | None = None  # None: table-level
+    arguments: dict[str, Any] = {}
+    dimension: QualityDimension
+    severity: Severity = Severity.ERROR
+    must_be: Any = None
+    must_be_greater_than: float | None = None
+    description: str | None = None
+
+    _dimension = field_validator("dimension", mode="before")(_enum(QualityDimension))
+    _severity = field_validator("severity", mode="before")(_enum(Severity))
+
+    @property
+    def blocking(self) -> bool:
+        return self.severity is Severity.ERROR
+
+
+class Column(BaseModel):
+    """信息项: one column of the dataset, with its source header and its rules."""
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    source_name: str  # header in the delivered file (physicalName), defaults to name
+    label: str  # Chinese name (businessName)
+    type: LogicalType = "string"
+    required: bool = False
+    primary_key: bool = False
+    personal_info: PersonalInfo = PersonalInfo.NONE
+    code_rule: CodeRule | None = None
+    formats: list[str] = []  # accepted date/timestamp formats (strptime), first is canonical
+    rules: list[Rule] = []
+
+    _personal_info = field_validator("personal_info", mode="before")(_enum(PersonalInfo))
+
+
+class Contract(BaseModel):
+    """The platform's view of one dataset contract."""
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    name: str
+    version: str
+    description: str = ""
+    department: str
+    source: Source
+    columns: list[Column]
+    table_rules: list[Rule] = []
+    catalog: CatalogMetadata
+    odcs: OpenDataContractStandard = Field(exclude=True, repr=False)
+
+    @property
+    def primary_key(self) -> list[str]:
+        return [c.name for c in self.columns if c.primary_key]
+
+    @property
+    def personal_columns(self) -> list[Column]:
+        return [c for c in self.columns if c.personal_info is not PersonalInfo.NONE]
+
+    def column(self, name: str) -> Column:
+        for c in self.columns:
+            if c.name == name:
+                return c
+        raise KeyError(f"contract {self.id} has no column {name!r}")
+
+    @property
+    def rules(self) -> list[Rule]:
+        """Every rule, column rules first then table rules."""
+        return [r for c in self.columns for r in c.rules] + list(self.table_rules)
+
+    @classmethod
+    def from_odcs(cls, odcs: OpenDataContractStandard) -> "Contract":
+        assert odcs.schema_, f"contract {odcs.id}: `schema` must define one table"
+        table = odcs.schema_[0]
+        extension = custom_props(odcs.customProperties)
+        assert "catalog" in extension, f"contract {odcs.id}: customProperties `catalog` block is missing"
+        assert odcs.servers, f"contract {odcs.id}: `servers` must name the data source"
+        server = odcs.servers[0]
+        server_extra = custom_props(server.customProperties)
+        source = Source(
+            type=server.type,
+            format=server.format or ("table" if server.type != "local" else "csv"),
+            path=server.path or server.location,
+            encoding=server.encoding or "auto",
+            delimiter=server.delimiter or ",",
+            host=server.host,
+            port=int(server.port) if server.port else None,
+            database=server.database,
+            db_schema=server.schema_,
+            **server_extra,
+        )
+        columns = [_column(p) for p in table.properties or []]
+        table_rules = [_rule(q, None) for q in table.quality or []]
+        description = odcs.description.purpose if odcs.description else ""
+        department = odcs.team.name if odcs.team and not isinstance(odcs.team, list) else ""
+        return cls(
+            id=odcs.id,
+            name=odcs.name or odcs.id,
+            version=odcs.version or "0.0.0",
+            description=description or "",
+            department=department or extension["catalog"].get("provider", ""),
+            source=source,
+            columns=columns,
+            table_rules=table_rules,
+            catalog=CatalogMetadata.model_validate(extension["catalog"]),
+            odcs=odcs,
+        )
+
+
+def _column(prop: SchemaProperty) -> Column:
+    extra = custom_props(prop.customProperties)
+    formats = extra.get("format") or []
+    return Column(
+        name=prop.name,
+        source_name=prop.physicalName or prop.name,
+        label=prop.businessName or prop.name,
+        type=prop.logicalType or "string",
+        required=bool(prop.required),
+        primary_key=bool(prop.primaryKey),
+        personal_info=extra.get("personal_info", PersonalInfo.NONE),
+        code_rule=extra.get("code_rule"),
+        formats=[formats] if isinstance(formats, str) else list(formats),
+        rules=[_rule(q, prop.name) for q in prop.quality or []],
+    )
+
+
+def _rule(q: DataQuality, column: str | None) -> Rule:
+    return Rule(
+        id=q.id or q.name or f"{column or 'table'}_{q.metric}",
+        metric=q.metric or q.rule,
+        column=column,
+        arguments=q.arguments or {},
+        dimension=q.dimension or "validity",
+        severity=q.severity or "error",
+        must_be=q.mustBe,
+        must_be_greater_than=q.mustBeGreaterThan,
+        description=q.description,
+    )

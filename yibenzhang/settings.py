@@ -1,0 +1,51 @@
+"""Project settings (pydantic-settings): embedded defaults, overridable by YBZ_* variables.
+
+Defaults make `make demo` work with nothing configured: everything lives under `.ybz/` in the
+working directory (SQLite registry, DuckDB + Parquet ledger). Set YBZ_REGISTRY_URL to a
+PostgreSQL URL, YBZ_CKAN_URL / YBZ_CKAN_API_TOKEN to publish. `ybz stack up` writes the CKAN
+settings to `.stack/ckan.env`, which is read here as an env file.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+STACK_ENV_FILE = Path(".stack/ckan.env")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="YBZ_", env_file=(STACK_ENV_FILE,), env_file_encoding="utf-8", extra="ignore"
+    )
+
+    home: Path = Path(".ybz")
+    contracts_dir: Path = Path("contracts")
+    # Contracts name their source files relative to this folder.
+    source_root: Path = Path("demo/data")
+    registry_url: str | None = None
+    ckan_url: str | None = None
+    ckan_api_token: str | None = None
+
+    @cached_property
+    def ledger_dir(self) -> Path:
+        return self.home / "ledger"
+
+    @cached_property
+    def ledger_db(self) -> Path:
+        return self.ledger_dir / "ledger.duckdb"
+
+    @cached_property
+    def database_url(self) -> str:
+        if self.registry_url:
+            return self.registry_url
+        return f"sqlite:///{(self.home / 'registry.db').resolve()}"
+
+    def ensure_dirs(self) -> None:
+        self.ledger_dir.mkdir(parents=True, exist_ok=True)
+
+
+def get_settings(**overrides) -> Settings:
+    return Settings(**overrides)

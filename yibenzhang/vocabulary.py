@@ -1,0 +1,154 @@
+"""The catalog metadata vocabulary (shared/design/catalog-vocabulary.md) as Python enums.
+
+One vocabulary is used by contracts, the registry, the ledger and the CKAN schema: the enum
+*values* are the identifiers stored everywhere; `label()` gives the Chinese label shown to people.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class LabelledEnum(StrEnum):
+    """A StrEnum whose members carry a Chinese label: Member = ("identifier", "中文")."""
+
+    def __new__(cls, value: str, label: str = ""):
+        member = str.__new__(cls, value)
+        member._value_ = value
+        member.label_zh = label or value
+        return member
+
+    @property
+    def label(self) -> str:
+        return self.label_zh
+
+    @classmethod
+    def allowed(cls) -> list[str]:
+        return [m.value for m in cls]
+
+    @classmethod
+    def from_label(cls, text: str) -> "LabelledEnum":
+        """Accept an identifier or a Chinese label (departments often write the label)."""
+        for m in cls:
+            if text in (m.value, m.label_zh):
+                return m
+        raise ValueError(f"{text!r} is not one of {cls.allowed()}")
+
+
+class ResourceAttribute(LabelledEnum):
+    BASE = ("base", "基础")
+    THEMATIC = ("thematic", "主题")
+    DEPARTMENTAL = ("departmental", "部门")
+
+
+class ResourceFormat(LabelledEnum):
+    FILE = ("file", "电子文件")
+    SPREADSHEET = ("spreadsheet", "电子表格")
+    DATABASE = ("database", "数据库")
+    API = ("api", "服务接口")
+    IMAGE = ("image", "图形图像")
+    STREAM = ("stream", "流媒体")
+
+
+class ShareType(LabelledEnum):
+    UNCONDITIONAL = ("unconditional", "无条件共享")
+    CONDITIONAL = ("conditional", "有条件共享")
+    NONE = ("none", "不予共享")
+
+
+class ShareMethod(LabelledEnum):
+    API = ("api", "接口")
+    FILE = ("file", "文件下载")
+    DATABASE = ("database", "库表交换")
+
+
+class OpenType(LabelledEnum):
+    UNCONDITIONAL = ("unconditional", "无条件开放")
+    CONDITIONAL = ("conditional", "有条件开放")
+    NONE = ("none", "不予开放")
+
+
+class UpdateCycle(LabelledEnum):
+    REALTIME = ("realtime", "实时")
+    DAILY = ("daily", "每日")
+    WEEKLY = ("weekly", "每周")
+    MONTHLY = ("monthly", "每月")
+    QUARTERLY = ("quarterly", "每季度")
+    SEMIANNUAL = ("semiannual", "每半年")
+    YEARLY = ("yearly", "每年")
+    IRREGULAR = ("irregular", "不定期")
+
+
+class SecurityLevel(LabelledEnum):
+    """GB/T 43697 data grading. Ordered: a higher rank is stricter (就高从严)."""
+
+    GENERAL = ("general", "一般数据")
+    IMPORTANT = ("important", "重要数据")
+    CORE = ("core", "核心数据")
+
+    @property
+    def rank(self) -> int:
+        return list(SecurityLevel).index(self)
+
+
+class PersonalInfo(LabelledEnum):
+    NONE = ("none", "非个人信息")
+    PERSONAL = ("personal", "个人信息")
+    SENSITIVE = ("sensitive", "敏感个人信息")
+
+
+class RegistrationKind(LabelledEnum):
+    INITIAL = ("initial", "首次登记")
+    CHANGE = ("change", "变更登记")
+    CORRECTION = ("correction", "更正登记")
+    CANCELLATION = ("cancellation", "注销登记")
+
+
+class LifecycleState(LabelledEnum):
+    DRAFT = ("draft", "草稿")
+    SUBMITTED = ("submitted", "已提交")
+    APPROVED = ("approved", "已审核")
+    REJECTED = ("rejected", "已驳回")
+    PUBLISHED = ("published", "已发布")
+    WITHDRAWN = ("withdrawn", "已撤销")
+
+
+class QualityDimension(LabelledEnum):
+    """GB/T 36344-2018 dimensions, plus `validity` for format and code-table rules."""
+
+    COMPLETENESS = ("completeness", "完整性")
+    ACCURACY = ("accuracy", "准确性")
+    CONSISTENCY = ("consistency", "一致性")
+    TIMELINESS = ("timeliness", "时效性")
+    UNIQUENESS = ("uniqueness", "唯一性")
+    VALIDITY = ("validity", "有效性")
+
+
+class Severity(LabelledEnum):
+    """A rule's severity: `error` rules block (rows are quarantined, promotion stops on a
+    table-level failure); `warning` rules are recorded and the row is loaded."""
+
+    ERROR = ("error", "阻断")
+    WARNING = ("warning", "警告")
+
+
+# Nantong (reference city) county-level codes. Current codes are valid; retired codes are
+# mapped to their successor during standardization.
+CURRENT_DISTRICTS: dict[str, str] = {
+    "320612": "通州区",
+    "320613": "崇川区",
+    "320614": "海门区",
+    "320623": "如东县",
+    "320681": "启东市",
+    "320682": "如皋市",
+    "320685": "海安市",
+}
+RETIRED_DISTRICTS: dict[str, tuple[str, str]] = {
+    # retired code: (former name, successor code)
+    "320602": ("崇川区", "320613"),
+    "320611": ("港闸区", "320613"),
+    "320621": ("海安县", "320685"),
+    "320683": ("通州市", "320612"),
+    "320684": ("海门市", "320614"),
+}
+CITY_CODE = "320600"
