@@ -1,0 +1,307 @@
+"""Governance records (SQLAlchemy 2.0 typed declarative): one Alembic history for all of them.
+
+Tables: the registry (resources, registrations, transitions, code sequences), pipeline run
+records (runs, file loads, check results, quality scores) and the catalog outbox. Enum-like
+columns store the identifiers of `yibenzhang.vocabulary` as plain strings (no DB enum types),
+so SQLite and PostgreSQL hold the same values and adding a member needs no migration.
+All timestamps are stored and returned as timezone-aware UTC.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+# Deterministic constraint names: Alembic can then alter/drop them on every backend.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class UTCDateTime(TypeDecorator):
+    """A timestamp always handed back as aware UTC (SQLite drops the zone on storage)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: pass an aware (UTC) timestamp")
+        return value.astimezone(timezone.utc)
+
+    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+# ---------------------------------------------------------------------------------------------
+# Registry (资源登记)
+
+
+class Resource(Base):
+    """One registered data resource (信息资源), keyed by the contract's dataset id.
+
+    `approved_*` is the snapshot in force: pipelines and the catalog use it, never a pending
+    registration. `resource_code` is assigned at the first approval and never changes.
+    """
+
+    __tablename__ = "resources"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    resource_code: Mapped[str | None] = mapped_column(String(64), unique=True)
+    provider_code: Mapped[str] = mapped_column(String(16))
+    department: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(String(200))
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    current_registration_id: Mapped[int | None] = mapped_column(
+        ForeignKey("registrations.id", use_alter=True)
+    )
+    approved_registration_id: Mapped[int | None] = mapped_column(
+        ForeignKey("registrations.id", use_alter=True)
+    )
+    approved_version: Mapped[str | None] = mapped_column(String(32))
+    approved_hash: Mapped[str | None] = mapped_column(String(64))
+    approved_yaml: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    registrations: Mapped[list[Registration]] = relationship(
+        back_populates="resource",
+        foreign_keys="Registration.resource_id",
+        order_by="Registration.id",
+    )
+    current_registration: Mapped[Registration | None] = relationship(
+        foreign_keys=[current_registration_id], post_update=True
+    )
+    approved_registration: Mapped[Registration | None] = relationship(
+        foreign_keys=[approved_registration_id], post_update=True
+    )
+    transitions: Mapped[list[Transition]] = relationship(
+        back_populates="resource", order_by="Transition.id"
+    )
+
+
+class Registration(Base):
+    """One registration (登记) of a resource: the contract text submitted and the decision."""
+
+    __tablename__ = "registrations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    resource_id: Mapped[str] = mapped_column(ForeignKey("resources.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # RegistrationKind identifier
+    state: Mapped[str] = mapped_column(String(16))  # submitted | approved | rejected
+    contract_yaml: Mapped[str] = mapped_column(Text)
+    contract_hash: Mapped[str] = mapped_column(String(64))
+    contract_version: Mapped[str] = mapped_column(String(32))
+    # For a correction: the rejected registration it corrects.
+    corrects_id: Mapped[int | None] = mapped_column(ForeignKey("registrations.id"))
+    submitted_by: Mapped[str] = mapped_column(String(100))
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    decided_by: Mapped[str | None] = mapped_column(String(100))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reason: Mapped[str | None] = mapped_column(Text)
+
+    resource: Mapped[Resource] = relationship(
+        back_populates="registrations", foreign_keys=[resource_id]
+    )
+
+
+class Transition(Base):
+    """Every lifecycle change: who, when, why (resource state or a registration's state)."""
+
+    __tablename__ = "transitions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    resource_id: Mapped[str] = mapped_column(ForeignKey("resources.id"), index=True)
+    registration_id: Mapped[int | None] = mapped_column(ForeignKey("registrations.id"))
+    from_state: Mapped[str | None] = mapped_column(String(16))
+    to_state: Mapped[str] = mapped_column(String(16))
+    actor: Mapped[str] = mapped_column(String(100))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    reason: Mapped[str | None] = mapped_column(Text)
+
+    resource: Mapped[Resource] = relationship(back_populates="transitions")
+
+
+class CodeSequence(Base):
+    """Last sequence number used per (category path, provider code): codes are never reused."""
+
+    __tablename__ = "code_sequences"
+
+    category_path: Mapped[str] = mapped_column(String(32), primary_key=True)
+    provider_code: Mapped[str] = mapped_column(String(16), primary_key=True)
+    last_seq: Mapped[int] = mapped_column(Integer, default=0)
+
+
+# ---------------------------------------------------------------------------------------------
+# Pipeline run records. `dataset_id` is not a foreign key to resources: quality and ingest
+# record runs of contracts straight from files too (tests, `ybz run --contract`).
+
+
+class Run(Base):
+    """One pipeline run of one dataset (a Dagster run covering N datasets gives N rows)."""
+
+    __tablename__ = "runs"
+    __table_args__ = (UniqueConstraint("run_id", "dataset_id", name="uq_runs_run_id_dataset_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    run_id: Mapped[str] = mapped_column(String(64))
+    dataset_id: Mapped[str] = mapped_column(String(64), index=True)
+    contract_version: Mapped[str | None] = mapped_column(String(32))
+    contract_hash: Mapped[str | None] = mapped_column(String(64))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(16), default="running")
+    rows_in: Mapped[int | None] = mapped_column(Integer)
+    rows_loaded: Mapped[int | None] = mapped_column(Integer)
+    rows_quarantined: Mapped[int | None] = mapped_column(Integer)
+    ledger_version: Mapped[str | None] = mapped_column(String(64))
+    promoted: Mapped[bool] = mapped_column(Boolean, default=False)
+    message: Mapped[str | None] = mapped_column(Text)
+
+    file_loads: Mapped[list[FileLoad]] = relationship(
+        back_populates="run", order_by="FileLoad.id", cascade="all, delete-orphan"
+    )
+    check_results: Mapped[list[CheckResult]] = relationship(
+        back_populates="run", order_by="CheckResult.id", cascade="all, delete-orphan"
+    )
+    scores: Mapped[list[QualityScore]] = relationship(
+        back_populates="run", order_by="QualityScore.id", cascade="all, delete-orphan"
+    )
+
+
+class FileLoad(Base):
+    """Counts per source file of a run: rows_in = rows_loaded + rows_quarantined."""
+
+    __tablename__ = "file_loads"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    run_pk: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), index=True)
+    file: Mapped[str] = mapped_column(String(500))
+    rows_in: Mapped[int] = mapped_column(Integer)
+    rows_loaded: Mapped[int] = mapped_column(Integer)
+    rows_quarantined: Mapped[int] = mapped_column(Integer)
+    encoding: Mapped[str | None] = mapped_column(String(32))
+
+    run: Mapped[Run] = relationship(back_populates="file_loads")
+
+
+class CheckResult(Base):
+    """The outcome of one quality rule (one GX expectation) in a run."""
+
+    __tablename__ = "check_results"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    run_pk: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), index=True)
+    dataset_id: Mapped[str] = mapped_column(String(64), index=True)
+    rule_id: Mapped[str] = mapped_column(String(100))
+    expectation_type: Mapped[str | None] = mapped_column(String(100))
+    column: Mapped[str | None] = mapped_column(String(100))
+    dimension: Mapped[str] = mapped_column(String(16))
+    severity: Mapped[str] = mapped_column(String(16))
+    passed: Mapped[bool] = mapped_column(Boolean)
+    unexpected_count: Mapped[int | None] = mapped_column(Integer)
+    element_count: Mapped[int | None] = mapped_column(Integer)
+    sample: Mapped[Any | None] = mapped_column(JSON)
+
+    run: Mapped[Run] = relationship(back_populates="check_results")
+
+
+class QualityScore(Base):
+    """Score (0..1) of a dataset per quality dimension in a run; dimension `overall` too."""
+
+    __tablename__ = "quality_scores"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    run_pk: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), index=True)
+    dataset_id: Mapped[str] = mapped_column(String(64), index=True)
+    dimension: Mapped[str] = mapped_column(String(16))
+    score: Mapped[float] = mapped_column()
+
+    run: Mapped[Run] = relationship(back_populates="scores")
+
+
+# ---------------------------------------------------------------------------------------------
+# Catalog outbox (used by catalog/): names and columns are a published interface, keep them.
+
+
+class CatalogOutbox(Base):
+    """A pending CKAN write: delivered at least once, idempotent by payload hash."""
+
+    __tablename__ = "catalog_outbox"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    dataset_name: Mapped[str] = mapped_column(String(100), index=True)  # CKAN name
+    resource_id: Mapped[str] = mapped_column(String(64))  # dataset id
+    action: Mapped[str] = mapped_column(String(16))  # upsert | delete
+    payload: Mapped[str] = mapped_column(Text)  # JSON text
+    payload_hash: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(
+        String(16), default="pending", server_default="pending", index=True
+    )
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class CatalogPublished(Base):
+    """What CKAN holds per dataset name, as last delivered."""
+
+    __tablename__ = "catalog_published"
+
+    dataset_name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    resource_id: Mapped[str] = mapped_column(String(64))
+    payload_hash: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(16))
+    published_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+__all__ = [
+    "Base",
+    "CatalogOutbox",
+    "CatalogPublished",
+    "CheckResult",
+    "CodeSequence",
+    "FileLoad",
+    "QualityScore",
+    "Registration",
+    "Resource",
+    "Run",
+    "Transition",
+    "UTCDateTime",
+    "utcnow",
+]
