@@ -16,6 +16,7 @@ from open_data_contract_standard.model import (
     DataQuality,
     OpenDataContractStandard,
     SchemaProperty,
+    Server,
 )
 from pydantic import BaseModel, Field, field_validator
 
@@ -195,19 +196,7 @@ class Contract(BaseModel):
         assert "catalog" in extension, f"contract {odcs.id}: customProperties `catalog` block is missing"
         assert odcs.servers, f"contract {odcs.id}: `servers` must name the data source"
         server = odcs.servers[0]
-        server_extra = custom_props(server.customProperties)
-        source = Source(
-            type=server.type,
-            format=server.format or ("table" if server.type != "local" else "csv"),
-            path=server.path or server.location,
-            encoding=server.encoding or "auto",
-            delimiter=server.delimiter or ",",
-            host=server.host,
-            port=int(server.port) if server.port else None,
-            database=server.database,
-            db_schema=server.schema_,
-            **server_extra,
-        )
+        source = Source(**source_fields(server))
         columns = [_column(p) for p in table.properties or []]
         table_rules = [_rule(q, None) for q in table.quality or []]
         description = odcs.description.purpose if odcs.description else ""
@@ -226,10 +215,33 @@ class Contract(BaseModel):
         )
 
 
-def _column(prop: SchemaProperty) -> Column:
+def source_fields(server: Server) -> dict[str, Any]:
+    """`Source` keyword arguments from the ODCS server (customProperties: sheet, header_row, table)."""
+    extra = custom_props(server.customProperties)
+    fields: dict[str, Any] = dict(
+        type=server.type,
+        format=server.format or ("table" if server.type != "local" else "csv"),
+        path=server.path or server.location,
+        encoding=server.encoding or "auto",
+        delimiter=server.delimiter or ",",
+        host=server.host,
+        port=server.port or None,
+        database=server.database,
+        db_schema=server.schema_,
+    )
+    # Only Source's own extension fields; unknown customProperties are reported by validation.
+    fields.update({k: v for k, v in extra.items() if k in SOURCE_EXTENSION_FIELDS})
+    return fields
+
+
+SOURCE_EXTENSION_FIELDS = ("sheet", "header_row", "table")
+
+
+def column_fields(prop: SchemaProperty) -> dict[str, Any]:
+    """`Column` keyword arguments from an ODCS schema property, without its rules."""
     extra = custom_props(prop.customProperties)
     formats = extra.get("format") or []
-    return Column(
+    return dict(
         name=prop.name,
         source_name=prop.physicalName or prop.name,
         label=prop.businessName or prop.name,
@@ -238,13 +250,13 @@ def _column(prop: SchemaProperty) -> Column:
         primary_key=bool(prop.primaryKey),
         personal_info=extra.get("personal_info", PersonalInfo.NONE),
         code_rule=extra.get("code_rule"),
-        formats=[formats] if isinstance(formats, str) else list(formats),
-        rules=[_rule(q, prop.name) for q in prop.quality or []],
+        formats=[formats] if isinstance(formats, str) else formats,
     )
 
 
-def _rule(q: DataQuality, column: str | None) -> Rule:
-    return Rule(
+def rule_fields(q: DataQuality, column: str | None) -> dict[str, Any]:
+    """`Rule` keyword arguments from an ODCS quality item on `column` (None: table-level)."""
+    return dict(
         id=q.id or q.name or f"{column or 'table'}_{q.metric}",
         metric=q.metric or q.rule,
         column=column,
@@ -255,3 +267,11 @@ def _rule(q: DataQuality, column: str | None) -> Rule:
         must_be_greater_than=q.mustBeGreaterThan,
         description=q.description,
     )
+
+
+def _column(prop: SchemaProperty) -> Column:
+    return Column(**column_fields(prop), rules=[_rule(q, prop.name) for q in prop.quality or []])
+
+
+def _rule(q: DataQuality, column: str | None) -> Rule:
+    return Rule(**rule_fields(q, column))
