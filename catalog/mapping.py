@@ -1,0 +1,149 @@
+"""One approved resource (`PublishItem`) → the CKAN package dict of the scheming schema.
+
+Field names are the vocabulary identifiers (shared/design/catalog-vocabulary.md), the same as in
+catalog/ckan_schema/dataset.yaml. Enum fields carry identifiers; CKAN shows the labels from the
+schema's choices. Only what `policy.decide` allows is mapped: private packages get no resources,
+open packages get one download resource whose column list excludes personal columns.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+from catalog.freshness import freshness
+from catalog.policy import Decision, decide
+from yibenzhang.contracts.model import Contract
+from yibenzhang.vocabulary import LifecycleState, PersonalInfo, ResourceAttribute, SecurityLevel
+
+
+@dataclass
+class PublishItem:
+    """Everything the catalog needs to know about one resource at publish time."""
+
+    contract: Contract  # the approved contract snapshot
+    resource_code: str  # assigned by the registry, e.g. "101002/1020210001"
+    state: LifecycleState = LifecycleState.APPROVED
+    quality_score: float | None = None  # 0..100, latest run
+    quality_summary: dict[str, Any] = field(default_factory=dict)  # e.g. {"checks": 9, "failed": 1}
+    last_updated: datetime | None = None  # last successful promotion into the ledger
+
+
+def ckan_name(resource_code: str) -> str:
+    """CKAN package name of a resource code; the registry's rule when it is installed."""
+    try:
+        from yibenzhang.registry.codes import ckan_name as registry_ckan_name
+    except ImportError:  # registry package not present yet: same rule, stated here
+        return "ybz-" + re.sub(r"[^a-z0-9]+", "-", resource_code.lower()).strip("-")
+    return registry_ckan_name(resource_code)
+
+
+def organization_name(provider_code: str) -> str:
+    """Stable CKAN organization name of a department: its 6-digit code never changes, its name may."""
+    return f"dept-{provider_code}"
+
+
+def data_items(contract: Contract, decision: Decision) -> list[dict[str, Any]]:
+    """信息项 list; `in_download` says whether the column is in the downloadable data."""
+    return [
+        {
+            "name": c.name,
+            "label": c.label,
+            "type": c.type,
+            "required": c.required,
+            "primary_key": c.primary_key,
+            "personal_info": str(c.personal_info),
+            "in_download": decision.downloads and c.name in decision.open_columns,
+        }
+        for c in contract.columns
+    ]
+
+
+def _tags(contract: Contract) -> list[dict[str, str]]:
+    meta = contract.catalog
+    words = [meta.provider, ResourceAttribute(meta.resource_attribute).label, contract.odcs.domain or ""]
+    seen: list[str] = []
+    for word in words:
+        word = re.sub(r"[^\w \-.]", " ", word or "").strip()
+        if len(word) >= 2 and word not in seen:
+            seen.append(word)
+    return [{"name": w} for w in seen]
+
+
+def download_resource(contract: Contract, decision: Decision, name: str, download_base_url: str) -> dict[str, Any]:
+    labels = {c.name: c.label for c in contract.columns}
+    kept = "、".join(labels[c] for c in decision.open_columns)
+    removed = "、".join(labels[c] for c in decision.removed_columns)
+    description = f"开放数据（CSV）。包含信息项：{kept}。"
+    if removed:
+        description += f"已删除个人信息项：{removed}。"
+    return {
+        "name": f"{contract.catalog.resource_name}（开放数据）",
+        "url": f"{download_base_url.rstrip('/')}/{name}.csv",
+        "format": "CSV",
+        "mimetype": "text/csv",
+        "description": description,
+    }
+
+
+def _iso(moment: datetime | None) -> str:
+    if moment is None:
+        return ""
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc).replace(microsecond=0).isoformat()
+
+
+def to_package(item: PublishItem, download_base_url: str, now: datetime | None = None) -> dict[str, Any]:
+    """The package dict for package_create/update. Raises ValueError for a withheld resource:
+    callers must never build a CKAN payload for core or unpublishable data."""
+    contract = item.contract
+    meta = contract.catalog
+    decision = decide(contract, item.state)
+    if not decision.in_catalog:
+        raise ValueError(f"{contract.id} ({item.resource_code}) is withheld from the catalog: {decision.reason}")
+    name = ckan_name(item.resource_code)
+    package: dict[str, Any] = {
+        "name": name,
+        "title": meta.resource_name,
+        "notes": meta.summary,
+        "owner_org": organization_name(meta.provider_code),
+        "private": decision.private,
+        "state": "active",
+        "tags": _tags(contract),
+        # GB/T 21063 core metadata
+        "resource_code": item.resource_code,
+        "dataset_id": contract.id,
+        "category": meta.category.path,
+        "resource_attribute": str(meta.resource_attribute),
+        "provider": meta.provider,
+        "provider_code": meta.provider_code,
+        "format": str(meta.format),
+        "share_type": str(meta.share_type),
+        "share_condition": meta.share_condition,
+        "share_basis": meta.share_basis,
+        "share_method": str(meta.share_method),
+        "open_type": str(meta.open_type),
+        "open_condition": meta.open_condition,
+        "update_cycle": str(meta.update_cycle),
+        "publish_date": meta.publish_date or "",
+        "related_resource_codes": ",".join(meta.related_resource_codes),
+        "responsible_department": meta.responsible_department,
+        "cooperating_departments": ",".join(meta.cooperating_departments),
+        "security_level": str(SecurityLevel(meta.security_level)),
+        "data_items": json.dumps(data_items(contract, decision), ensure_ascii=False, sort_keys=True),
+        "has_personal_info": any(c.personal_info is not PersonalInfo.NONE for c in contract.columns),
+        # platform facts
+        "lifecycle_state": str(item.state),
+        "contract_version": contract.version,
+        "quality_score": "" if item.quality_score is None else f"{item.quality_score:.1f}",
+        "quality_summary": json.dumps(item.quality_summary, ensure_ascii=False, sort_keys=True),
+        "last_updated": _iso(item.last_updated),
+        "freshness": str(freshness(meta.update_cycle, item.last_updated, now)),
+        "resources": [],
+    }
+    if decision.downloads:
+        package["resources"] = [download_resource(contract, decision, name, download_base_url)]
+    return package

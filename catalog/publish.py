@@ -1,0 +1,213 @@
+"""Publish approved resources to CKAN: enqueue the diff into the outbox, then deliver it.
+
+`ckan` is anything with ckanapi's `call_action(action, data_dict)` (a `ckanapi.RemoteCKAN`
+with a sysadmin token in production, a stub in unit tests). Every CKAN write goes through the
+outbox, so a CKAN outage loses nothing: rows stay pending and the next `deliver` sends them.
+
+Deletion: a withdrawn (or no longer publishable) resource is `package_delete`d — CKAN keeps it
+in its trash, invisible to everyone but sysadmins. A core resource is `dataset_purge`d: it must
+not exist in CKAN in any state.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+import requests
+from ckanapi.errors import (
+    CKANAPIError,
+    NotAuthorized,
+    NotFound,
+    SearchQueryError,
+    ServerIncompatibleError,
+    ValidationError,
+)
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from catalog.mapping import PublishItem, ckan_name, organization_name, to_package
+from catalog.outbox import DELETE, FAILED, PENDING, UPSERT, Target, pending_row, record_published, stage
+from catalog.policy import decide
+from yibenzhang.registry.models import CatalogOutbox, CatalogPublished, utcnow
+from yibenzhang.vocabulary import SecurityLevel
+
+# CKAN answered and said no: re-sending the same payload cannot succeed.
+REJECTED = (ValidationError, NotAuthorized, NotFound, SearchQueryError)
+
+
+class CkanClient(Protocol):
+    def call_action(self, action: str, data_dict: dict | None = None, **kwargs: Any) -> Any: ...
+
+
+# ----------------------------------------------------------------------------------- enqueue
+
+
+def targets(items: Iterable[PublishItem], download_base_url: str, now: datetime | None = None) -> list[Target]:
+    """What CKAN should hold for each item; withheld items become deletes (core: purge)."""
+    result = []
+    for item in items:
+        contract = item.contract
+        name = ckan_name(item.resource_code)
+        decision = decide(contract, item.state)
+        if decision.in_catalog:
+            payload = {
+                "organization": {
+                    "name": organization_name(contract.catalog.provider_code),
+                    "title": contract.catalog.provider,
+                },
+                "package": to_package(item, download_base_url, now),
+            }
+            result.append(Target(name, contract.id, UPSERT, payload))
+        else:
+            core = SecurityLevel(contract.catalog.security_level) is SecurityLevel.CORE
+            result.append(Target(name, contract.id, DELETE, {"name": name, "purge": core, "reason": decision.reason}))
+    return result
+
+
+def _needs_delete(session: Session, target: Target) -> bool:
+    """Delete only what is (or is about to be) in CKAN; a purge is ensured once even then."""
+    if target.payload.get("purge"):
+        return True  # core: make sure it is gone, even if published outside our records
+    published = session.get(CatalogPublished, target.dataset_name)
+    return (published is not None and published.action == UPSERT) or pending_row(session, target.dataset_name) is not None
+
+
+def enqueue(
+    session: Session,
+    items: Iterable[PublishItem],
+    withdrawn_ids: Iterable[str] = (),
+    download_base_url: str = "",
+    now: datetime | None = None,
+) -> list[CatalogOutbox]:
+    """Stage the changed targets; `withdrawn_ids` are dataset ids whose catalog entry must go.
+    Returns the outbox rows written (new or updated pending rows)."""
+    written: list[CatalogOutbox] = []
+    wanted = targets(items, download_base_url, now)
+    covered = {t.resource_id for t in wanted}
+    for dataset_id in withdrawn_ids:
+        if dataset_id in covered:
+            continue
+        for published in session.scalars(select(CatalogPublished).where(CatalogPublished.resource_id == dataset_id)):
+            name = published.dataset_name
+            wanted.append(Target(name, dataset_id, DELETE, {"name": name, "purge": False, "reason": "资源已撤销 (withdrawn)"}))
+    for target in wanted:
+        if target.action == DELETE and not _needs_delete(session, target):
+            continue
+        row = stage(session, target)
+        if row is not None:
+            written.append(row)
+    session.flush()
+    return written
+
+
+# ----------------------------------------------------------------------------------- deliver
+
+
+def ensure_organization(ckan: CkanClient, name: str, title: str) -> dict:
+    """Create the department's organization, or update its title; no write when already right."""
+    try:
+        org = ckan.call_action("organization_show", {"id": name})
+    except NotFound:
+        return ckan.call_action("organization_create", {"name": name, "title": title})
+    if org.get("title") != title:
+        org = ckan.call_action("organization_patch", {"id": org["id"], "title": title})
+    return org
+
+
+def ensure_organizations(ckan: CkanClient, departments: Mapping[str, str]) -> list[dict]:
+    """departments: provider_code → department name."""
+    return [ensure_organization(ckan, organization_name(code), title) for code, title in sorted(departments.items())]
+
+
+def _show(ckan: CkanClient, name: str) -> dict | None:
+    try:
+        return ckan.call_action("package_show", {"id": name})
+    except NotFound:
+        return None
+
+
+def _upsert(ckan: CkanClient, payload: dict, orgs_done: set[str]) -> None:
+    org = payload["organization"]
+    if org["name"] not in orgs_done:
+        ensure_organization(ckan, org["name"], org["title"])
+        orgs_done.add(org["name"])
+    package = dict(payload["package"])
+    existing = _show(ckan, package["name"])
+    if existing is None:
+        ckan.call_action("package_create", package)
+        return
+    # Keep resource ids stable across updates: match our resources to CKAN's by URL.
+    ids = {r.get("url"): r.get("id") for r in existing.get("resources", [])}
+    package["resources"] = [dict(r, id=ids[r["url"]]) if r.get("url") in ids else r for r in package["resources"]]
+    package["id"] = existing["id"]
+    ckan.call_action("package_update", package)
+
+
+def _delete(ckan: CkanClient, payload: dict) -> None:
+    action = "dataset_purge" if payload.get("purge") else "package_delete"
+    try:
+        ckan.call_action(action, {"id": payload["name"]})
+    except NotFound:
+        pass  # already gone: the goal is reached
+
+
+def _describe(error: Exception) -> str:
+    if isinstance(error, ValidationError):
+        detail = getattr(error, "error_dict", None)
+        return f"CKAN rejected the dataset: {json.dumps(detail, ensure_ascii=False) if detail else error}"
+    return f"{type(error).__name__}: {error}"[:2000]
+
+
+@dataclass
+class DeliveryReport:
+    delivered: list[str] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)  # (dataset name, reason)
+    pending: int = 0  # still waiting after this round
+    stopped_by: str | None = None  # the error that ended the round (CKAN unreachable / 5xx)
+
+
+def deliver(session: Session, ckan: CkanClient) -> DeliveryReport:
+    """Send pending rows oldest first, once each; commit after every row so nothing is sent twice
+    for lack of a record. A transport error or 5xx stops the round with the row still pending."""
+    report = DeliveryReport()
+    orgs_done: set[str] = set()
+    rows = session.scalars(select(CatalogOutbox).where(CatalogOutbox.status == PENDING).order_by(CatalogOutbox.id)).all()
+    for index, row in enumerate(rows):
+        payload = json.loads(row.payload)
+        try:
+            if row.action == UPSERT:
+                _upsert(ckan, payload, orgs_done)
+            else:
+                _delete(ckan, payload)
+        except REJECTED as error:
+            row.status, row.attempts, row.last_error, row.updated_at = FAILED, row.attempts + 1, _describe(error), utcnow()
+            report.failed.append((row.dataset_name, row.last_error))
+        except (requests.RequestException, CKANAPIError, ServerIncompatibleError, OSError) as error:
+            row.attempts, row.last_error, row.updated_at = row.attempts + 1, _describe(error), utcnow()
+            report.stopped_by = row.last_error
+            report.pending = len(rows) - index
+            session.commit()
+            return report
+        else:
+            record_published(session, row)
+            report.delivered.append(row.dataset_name)
+        session.commit()
+    return report
+
+
+def publish(
+    session: Session,
+    ckan: CkanClient,
+    items: Iterable[PublishItem],
+    withdrawn_ids: Iterable[str] = (),
+    download_base_url: str = "",
+    now: datetime | None = None,
+) -> DeliveryReport:
+    """enqueue + deliver (deliver also retries what an earlier outage left pending)."""
+    enqueue(session, items, withdrawn_ids, download_base_url, now)
+    session.commit()
+    return deliver(session, ckan)
