@@ -139,12 +139,18 @@ class Registration(Base):
 
 
 class Transition(Base):
-    """Every lifecycle change: who, when, why (resource state or a registration's state)."""
+    """Every lifecycle change: who, when, why.
+
+    `subject` says whose state changed: `resource` (the resource's lifecycle state) or
+    `registration` (a change/correction registration decided while the resource's approved
+    snapshot stays in force, e.g. a rejected change of a published resource).
+    """
 
     __tablename__ = "transitions"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     resource_id: Mapped[str] = mapped_column(ForeignKey("resources.id"), index=True)
+    subject: Mapped[str] = mapped_column(String(16), default="resource", server_default="resource")
     registration_id: Mapped[int | None] = mapped_column(ForeignKey("registrations.id"))
     from_state: Mapped[str | None] = mapped_column(String(16))
     to_state: Mapped[str] = mapped_column(String(16))
