@@ -27,7 +27,7 @@ class PublishItem:
     contract: Contract  # the approved contract snapshot
     resource_code: str  # assigned by the registry, e.g. "101002/1020210001"
     state: LifecycleState = LifecycleState.APPROVED
-    quality_score: float | None = None  # 0..100, latest run
+    quality_score: float | None = None  # 0..1 (registry `overall` score), latest run
     quality_summary: dict[str, Any] = field(default_factory=dict)  # e.g. {"checks": 9, "failed": 1}
     last_updated: datetime | None = None  # last successful promotion into the ledger
 
@@ -138,7 +138,8 @@ def to_package(item: PublishItem, download_base_url: str, now: datetime | None =
         # platform facts
         "lifecycle_state": str(item.state),
         "contract_version": contract.version,
-        "quality_score": "" if item.quality_score is None else f"{item.quality_score:.1f}",
+        # Shown to people as a percentage.
+        "quality_score": "" if item.quality_score is None else f"{item.quality_score * 100:.1f}",
         "quality_summary": json.dumps(item.quality_summary, ensure_ascii=False, sort_keys=True),
         "last_updated": _iso(item.last_updated),
         "freshness": str(freshness(meta.update_cycle, item.last_updated, now)),

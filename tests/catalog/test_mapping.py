@@ -1,0 +1,50 @@
+import json
+
+import pytest
+from catalog_helpers import NOW, make_item
+
+from catalog.mapping import ckan_name, organization_name, to_package
+
+BASE = "http://127.0.0.1:5000/open-data"
+
+
+def test_open_general_package_has_metadata_and_a_download_without_personal_columns():
+    item = make_item(security_level="general", open_type="unconditional")
+    package = to_package(item, BASE, NOW)
+    assert package["name"] == ckan_name("101002/1020210001")
+    assert package["title"] == "企业登记信息" and package["notes"].startswith("全市企业登记注册")
+    assert package["owner_org"] == organization_name("102021") == "dept-102021"
+    assert package["private"] is False
+    assert package["security_level"] == "general" and package["share_type"] == "conditional"
+    assert package["category"] == "101002" and package["freshness"] == "fresh"
+    assert package["quality_score"] == "95.0"
+    [resource] = package["resources"]
+    assert "法定代表人身份证号" in resource["description"] and "已删除" in resource["description"]
+    items = {i["name"]: i for i in json.loads(package["data_items"])}
+    assert items["legal_rep_id"]["personal_info"] == "sensitive"
+    assert items["legal_rep_id"]["in_download"] is False, "a sensitive column must be flagged as not downloadable"
+    assert items["uscc"]["in_download"] is True
+
+
+def test_important_package_is_private_without_resources():
+    package = to_package(make_item(security_level="important", open_type="none"), BASE, NOW)
+    assert package["private"] is True
+    assert package["resources"] == [], "important data must have no downloads"
+    assert not any(i["in_download"] for i in json.loads(package["data_items"]))
+
+
+def test_core_cannot_be_mapped_at_all():
+    with pytest.raises(ValueError, match="withheld"):
+        to_package(make_item(security_level="core", open_type="none"), BASE, NOW)
+
+
+def test_never_updated_resource_has_unknown_freshness():
+    item = make_item(security_level="general", open_type="none")
+    item.last_updated = None
+    assert to_package(item, BASE, NOW)["freshness"] == "unknown"
+
+
+def test_names_are_valid_ckan_names_and_stable():
+    name = ckan_name("101002/1020210001")
+    assert name == ckan_name("101002/1020210001")
+    assert name.replace("-", "").replace("_", "").isalnum() and name == name.lower() and 2 <= len(name) <= 100
