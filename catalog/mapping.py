@@ -17,6 +17,7 @@ from typing import Any
 from catalog.freshness import freshness
 from catalog.policy import Decision, decide
 from yibenzhang.contracts.model import Contract
+from yibenzhang.registry.codes import ckan_name
 from yibenzhang.vocabulary import LifecycleState, PersonalInfo, ResourceAttribute, SecurityLevel
 
 
@@ -31,14 +32,6 @@ class PublishItem:
     quality_summary: dict[str, Any] = field(default_factory=dict)  # e.g. {"checks": 9, "failed": 1}
     last_updated: datetime | None = None  # last successful promotion into the ledger
 
-
-def ckan_name(resource_code: str) -> str:
-    """CKAN package name of a resource code; the registry's rule when it is installed."""
-    try:
-        from yibenzhang.registry.codes import ckan_name as registry_ckan_name
-    except ImportError:  # registry package not present yet: same rule, stated here
-        return "ybz-" + re.sub(r"[^a-z0-9]+", "-", resource_code.lower()).strip("-")
-    return registry_ckan_name(resource_code)
 
 
 def organization_name(provider_code: str) -> str:

@@ -164,7 +164,8 @@ def _describe(error: Exception) -> str:
 
 @dataclass
 class DeliveryReport:
-    delivered: list[str] = field(default_factory=list)
+    delivered: list[str] = field(default_factory=list)  # CKAN names
+    upserted_ids: list[str] = field(default_factory=list)  # dataset ids now in the catalog
     failed: list[tuple[str, str]] = field(default_factory=list)  # (dataset name, reason)
     pending: int = 0  # still waiting after this round
     stopped_by: str | None = None  # the error that ended the round (CKAN unreachable / 5xx)
@@ -195,6 +196,8 @@ def deliver(session: Session, ckan: CkanClient) -> DeliveryReport:
         else:
             record_published(session, row)
             report.delivered.append(row.dataset_name)
+            if row.action == UPSERT:
+                report.upserted_ids.append(row.resource_id)
         session.commit()
     return report
 
