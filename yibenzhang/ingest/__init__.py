@@ -1,0 +1,1 @@
+"""Ingest: read delivered files into DuckDB staging tables, then standardize them."""

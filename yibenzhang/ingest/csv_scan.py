@@ -1,0 +1,118 @@
+"""A vectorized structural scan of UTF-8 CSV bytes (numpy, chunk by chunk).
+
+DuckDB's CSV reader is fast but does not say which physical line a record came from, and it
+drops records with the wrong number of fields (`ignore_errors`). This scan finds, for every
+record, its physical start line and its field count, honouring quotes (a newline or delimiter
+inside a quoted field does not count), so the reader can number DuckDB's rows and keep the
+ragged records DuckDB skipped. Work per byte is done by numpy, never by a Python loop.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+NL, CR = 10, 13
+
+
+@dataclass
+class RaggedRecord:
+    row: int  # 1-based data-row number
+    line: int  # physical start line
+    fields: int
+    text: str
+
+
+@dataclass
+class CsvLayout:
+    header: str | None = None  # the header record's text
+    header_line: int = 0
+    fields: int = 0  # field count of the header
+    lines: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # per data row
+    ragged: list[RaggedRecord] = field(default_factory=list)
+    blank_lines: int = 0
+
+    @property
+    def rows(self) -> int:
+        return len(self.lines)
+
+
+class CsvScanner:
+    """Feed UTF-8 chunks in order with `feed`, then call `finish` for the layout."""
+
+    def __init__(self, delimiter: str = ",", quote: str = '"'):
+        self.delim = ord(delimiter.encode("utf-8")[:1]) if len(delimiter.encode()) == 1 else None
+        if self.delim is None:
+            raise ValueError(f"delimiter {delimiter!r} must be a single ASCII character")
+        self.quote = ord(quote)
+        self.layout = CsvLayout()
+        self._tail = b""
+        self._line_base = 0  # newlines seen before the current chunk
+        self._parts: list[np.ndarray] = []
+        self._row_base = 0
+
+    def feed(self, chunk: bytes) -> None:
+        data = self._tail + chunk
+        buf = np.frombuffer(data, dtype=np.uint8)
+        newlines = np.flatnonzero(buf == NL)
+        quotes = np.flatnonzero(buf == self.quote)
+        # A newline ends a record only when an even number of quotes precede it.
+        term = newlines[(np.searchsorted(quotes, newlines) & 1) == 0]
+        if len(term) == 0:
+            self._tail = data
+            return
+        end = int(term[-1]) + 1
+        self._process(data[:end], buf[:end], newlines[newlines < end], quotes[quotes < end], term)
+        self._tail = data[end:]
+
+    def finish(self) -> CsvLayout:
+        if self._tail.strip(b"\r\n"):
+            data = self._tail + b"\n"  # last record without a final newline
+            buf = np.frombuffer(data, dtype=np.uint8)
+            newlines = np.flatnonzero(buf == NL)
+            quotes = np.flatnonzero(buf == self.quote)
+            term = newlines[(np.searchsorted(quotes, newlines) & 1) == 0]
+            if len(term) == 0 or term[-1] != len(data) - 1:
+                term = np.append(term, len(data) - 1)  # unterminated quote: one last record
+            self._process(data, buf, newlines, quotes, term)
+        self._tail = b""
+        layout = self.layout
+        layout.lines = np.concatenate(self._parts) if self._parts else np.zeros(0, np.int64)
+        return layout
+
+    def _process(self, data: bytes, buf, newlines, quotes, term) -> None:
+        starts = np.concatenate(([0], term[:-1] + 1))
+        ends = term - (buf[np.maximum(term - 1, 0)] == CR)  # exclusive end without "\r"
+        ends = np.maximum(ends, starts)
+        start_lines = self._line_base + np.searchsorted(newlines, starts) + 1
+        blank = ends == starts
+        delims = np.flatnonzero(buf == self.delim)
+        delims = delims[(np.searchsorted(quotes, delims) & 1) == 0]
+        fields = np.bincount(np.searchsorted(term, delims), minlength=len(term))[: len(term)] + 1
+        self._line_base += len(newlines)
+        self.layout.blank_lines += int(blank.sum())
+        keep = ~blank
+        if self.layout.header is None:
+            first = np.flatnonzero(keep)
+            if len(first) == 0:
+                return
+            h = int(first[0])
+            self.layout.header = data[starts[h]: ends[h]].decode("utf-8", errors="replace")
+            self.layout.header_line = int(start_lines[h])
+            self.layout.fields = int(fields[h])
+            keep[: h + 1] = False
+        idx = np.flatnonzero(keep)
+        self._parts.append(start_lines[idx].astype(np.int64))
+        bad = idx[fields[idx] != self.layout.fields]
+        if len(bad):
+            # Row numbers of the bad records: their rank among this chunk's data records.
+            ranks = np.searchsorted(idx, bad)
+            for i, r in zip(bad.tolist(), ranks.tolist()):  # only the few ragged records
+                self.layout.ragged.append(RaggedRecord(
+                    row=self._row_base + r + 1,
+                    line=int(start_lines[i]),
+                    fields=int(fields[i]),
+                    text=data[starts[i]: ends[i]].decode("utf-8", errors="replace"),
+                ))
+        self._row_base += len(idx)

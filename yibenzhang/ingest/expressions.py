@@ -1,0 +1,144 @@
+"""DuckDB SQL expressions that standardize one VARCHAR column, generated from a `Column`.
+
+Each builder takes the SQL of the raw value and returns SQL; nothing is evaluated in Python.
+`clean` gives the cleaned text (NULL when empty) and `typed` the converted value (NULL when the
+cleaned text cannot be converted: the caller reports those as problems).
+"""
+
+from __future__ import annotations
+
+import re
+
+from yibenzhang.contracts.model import Column
+from yibenzhang.vocabulary import CURRENT_DISTRICTS, RETIRED_DISTRICTS
+
+DEFAULT_DATE_FORMATS = ["%Y-%m-%d", "%Y/%m/%d", "%Y%m%d", "%Y年%m月%d日", "%Y.%m.%d"]
+DEFAULT_TIMESTAMP_FORMATS = ["%Y-%m-%d %H:%M:%S", "%Y/%m/%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S",
+                             "%Y-%m-%d %H:%M", "%Y/%m/%d %H:%M", "%Y%m%d%H%M%S", "%Y-%m-%d"]
+# Pseudo-format: a spreadsheet day serial (1900 date system) such as 39938 = 2009-05-05, what a
+# date cell becomes when a sheet is saved as CSV with the cell formatted as a number.
+EXCEL_SERIAL = "excel_serial"
+
+SQL_TYPES = {"string": "VARCHAR", "integer": "BIGINT", "number": "DOUBLE", "date": "DATE",
+             "timestamp": "TIMESTAMP", "boolean": "BOOLEAN"}
+
+# Characters trimmed at both ends: ASCII whitespace, no-break space, ideographic space (U+3000).
+_TRIM = " \t\r\n\u00a0\u3000\ufeff"
+# Full-width ASCII forms U+FF01..U+FF5E and the ideographic space map to ASCII.
+_FULL = "".join(chr(c) for c in range(0xFF01, 0xFF5F)) + "\u3000"
+_HALF = "".join(chr(c) for c in range(0x21, 0x7F)) + " "
+_TRUE = ("true", "t", "1", "y", "yes", "是", "真")
+_FALSE = ("false", "f", "0", "n", "no", "否", "假")
+
+
+def lit(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def trimmed(raw: str) -> str:
+    return f"nullif(trim({raw}, {lit(_TRIM)}), '')"
+
+
+def halfwidth(sql: str) -> str:
+    return f"translate({sql}, {lit(_FULL)}, {lit(_HALF)})"
+
+
+def is_coded(col: Column) -> bool:
+    """Codes, numbers, dates and flags are normalized to half-width; free text keeps its form."""
+    return col.code_rule is not None or col.type != "string"
+
+
+def clean(col: Column, raw: str) -> str:
+    """The cleaned text of a raw value: trimmed, half-width for codes/values, upper-case codes."""
+    sql = trimmed(raw)
+    if is_coded(col):
+        sql = trimmed(halfwidth(sql))  # half-width may reveal more spaces (U+3000 inside)
+    if col.code_rule in ("uscc", "ric"):
+        sql = f"upper({sql})"
+    if col.code_rule == "district_code":
+        sql = _case_map(sql, {old: new for old, (_, new) in RETIRED_DISTRICTS.items()})
+    if col.code_rule == "district_name":
+        sql = _case_map(sql, district_name_map())
+    return sql
+
+
+def district_name_map() -> dict[str, str]:
+    """Retired or prefixed district names → the current name (海门市 → 海门区)."""
+    mapping = {name: CURRENT_DISTRICTS[new] for old, (name, new) in RETIRED_DISTRICTS.items()
+               if name not in CURRENT_DISTRICTS.values()}
+    for name in list(CURRENT_DISTRICTS.values()) + list(mapping):
+        target = mapping.get(name, name)
+        for prefix in ("南通市", "江苏省南通市"):
+            mapping[prefix + name] = target
+    return mapping
+
+
+def _case_map(sql: str, mapping: dict[str, str]) -> str:
+    if not mapping:
+        return sql
+    whens = " ".join(f"WHEN {lit(k)} THEN {lit(v)}" for k, v in sorted(mapping.items()))
+    return f"(CASE {sql} {whens} ELSE {sql} END)"
+
+
+def unit_of(col: Column) -> str | None:
+    """The unit written in the header, e.g. 注册资本(万元) → 万元, so '3万元' reads as 3."""
+    for text in (col.source_name, col.label):
+        m = re.search(r"[(（]\s*([^()（）]+?)\s*[)）]\s*$", text or "")
+        if m:
+            return m.group(1)
+    return None
+
+
+def number_text(col: Column, cleaned: str) -> str:
+    """Numeric text: unit suffix removed, thousands separators (',' or ' ') removed."""
+    sql = cleaned
+    unit = unit_of(col)
+    if unit:
+        sql = (f"(CASE WHEN suffix({sql}, {lit(unit)}) THEN "
+               f"rtrim(left({sql}, length({sql}) - {len(unit)})) ELSE {sql} END)")
+    grouped = r"[+-]?\d{1,3}([, ]\d{3})+(\.\d+)?"
+    return (f"(CASE WHEN regexp_full_match({sql}, {lit(grouped)}) "
+            f"THEN replace(replace({sql}, ',', ''), ' ', '') ELSE {sql} END)")
+
+
+def formats_of(col: Column) -> list[str]:
+    if col.formats:
+        return list(col.formats)
+    return DEFAULT_TIMESTAMP_FORMATS if col.type == "timestamp" else DEFAULT_DATE_FORMATS
+
+
+def typed(col: Column, cleaned: str) -> str:
+    """The cleaned text converted to the column's SQL type (NULL when it does not convert)."""
+    if col.type == "string":
+        return cleaned
+    if col.type == "integer":
+        num = number_text(col, cleaned)
+        as_double = f"try_cast({num} AS DOUBLE)"
+        return (f"coalesce(try_cast({num} AS BIGINT), CASE WHEN {as_double} = trunc({as_double}) "
+                f"AND abs({as_double}) < 9e15 THEN CAST({as_double} AS BIGINT) END)")
+    if col.type == "number":
+        num = number_text(col, cleaned)
+        return f"(CASE WHEN isfinite(try_cast({num} AS DOUBLE)) THEN try_cast({num} AS DOUBLE) END)"
+    if col.type in ("date", "timestamp"):
+        formats = [f for f in formats_of(col) if f != EXCEL_SERIAL]
+        target = "DATE" if col.type == "date" else "TIMESTAMP"
+        parsed = f"CAST(try_strptime({cleaned}, [{', '.join(lit(f) for f in formats)}]) AS {target})"
+        if EXCEL_SERIAL in formats_of(col):
+            serial = (f"CASE WHEN regexp_full_match({cleaned}, '[1-9][0-9]{{4}}') THEN "
+                      f"CAST(DATE '1899-12-30' + CAST({cleaned} AS INTEGER) AS {target}) END")
+            parsed = f"coalesce({parsed}, {serial})"
+        return parsed
+    if col.type == "boolean":
+        low = f"lower({cleaned})"
+        return (f"(CASE WHEN {low} IN ({', '.join(map(lit, _TRUE))}) THEN true "
+                f"WHEN {low} IN ({', '.join(map(lit, _FALSE))}) THEN false END)")
+    raise ValueError(f"column {col.name}: unsupported type {col.type!r}")
+
+
+def failure_reason(col: Column) -> str:
+    """The constant part of a conversion failure message (the value is prepended in SQL)."""
+    what = {"integer": "is not an integer", "number": "is not a number",
+            "boolean": "is not a yes/no value"}.get(col.type)
+    if what is None:
+        what = f"is not a {col.type} in formats {', '.join(formats_of(col))}"
+    return what

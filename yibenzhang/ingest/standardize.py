@@ -1,0 +1,60 @@
+"""Standardize a staging table into typed columns, in one generated DuckDB statement.
+
+`standardize(con, contract, raw_table, out_table)` creates `out_table` (typed contract columns +
+`_file, _row, _line`) and `<out_table>__problems(_file, _row, _line, column, value, reason,
+rule_id)`: one row per value that could not be standardized (the raw value is kept), plus one
+per record the reader marked as malformed (`_problem`, column NULL). The split quarantines
+every row that has a problem.
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+from yibenzhang.contracts.model import Contract
+from yibenzhang.ingest import expressions as ex
+from yibenzhang.ingest.read import quote_ident as q
+
+READ_PROBLEM_RULE = "read_malformed_record"
+
+
+def problems_table(out_table: str) -> str:
+    return f"{out_table}__problems"
+
+
+def standardize_rule_id(column: str) -> str:
+    return f"{column}_standardize"
+
+
+def standardize(con: duckdb.DuckDBPyConnection, contract: Contract, raw_table: str, out_table: str) -> None:
+    selects, failures = [], []
+    for col in contract.columns:
+        raw = f"r.{q(col.name)}"
+        cleaned = ex.clean(col, raw)
+        value = ex.typed(col, cleaned)
+        selects.append(f"CAST({value} AS {ex.SQL_TYPES[col.type]}) AS {q(col.name)}")
+        if col.type != "string":
+            head, tail = f"{col.label} ({col.name}): '", f"' {ex.failure_reason(col)}"
+            failures.append(
+                f"CASE WHEN {cleaned} IS NOT NULL AND {value} IS NULL THEN "
+                f"{{'column': {ex.lit(col.name)}, 'value': {raw}, "
+                f"'reason': {ex.lit(head)} || {raw} || {ex.lit(tail)}, "
+                f"'rule_id': {ex.lit(standardize_rule_id(col.name))}}} END"
+            )
+    failures.append(
+        f"CASE WHEN r._problem IS NOT NULL THEN {{'column': NULL::VARCHAR, 'value': NULL::VARCHAR, "
+        f"'reason': r._problem, 'rule_id': {ex.lit(READ_PROBLEM_RULE)}}} END"
+    )
+    problems = f"list_filter([{', '.join(failures)}], lambda p: p IS NOT NULL)"
+    out, prob = q(out_table), q(problems_table(out_table))
+    con.execute(
+        f"CREATE OR REPLACE TABLE {out} AS SELECT {', '.join(selects)}, r._file, r._row, r._line, "
+        f"{problems} AS _std_problems FROM {q(raw_table)} r"
+    )
+    con.execute(
+        f"CREATE OR REPLACE TABLE {prob} AS SELECT _file, _row, _line, p.column AS \"column\", "
+        f"p.value AS value, p.reason AS reason, p.rule_id AS rule_id "
+        f"FROM (SELECT _file, _row, _line, unnest(_std_problems) AS p FROM {out} "
+        f"WHERE len(_std_problems) > 0) ORDER BY _file, _row"
+    )
+    con.execute(f"ALTER TABLE {out} DROP COLUMN _std_problems")

@@ -1,0 +1,95 @@
+"""XLSX worksheets → the staging table (openpyxl, read-only streaming).
+
+Layout handled: any rows above `Source.header_row` (e.g. a merged title) are not data and are
+not read; below the header, blank rows are skipped (not records, but still counted in the
+numbering: `_row = sheet_row - header_row`, as pandas does); every other row is a record. A row
+with a single filled cell in a sheet of three or more columns (a notes row such as `注：...`, a
+stray title) is kept with a `_problem`, so it is quarantined with a reason rather than lost or
+loaded as data.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+from openpyxl import load_workbook
+
+from yibenzhang.contracts.model import Contract
+from yibenzhang.ingest.headers import map_columns
+from yibenzhang.ingest.read import FileRead, quote_ident
+
+BATCH = 20_000
+
+
+def cell_text(value: object) -> str | None:
+    """A cell as text the way a person reads it: 12.0 → '12', dates ISO, '' → None."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time() else value.isoformat(sep=" ")
+    if isinstance(value, (dt.date, dt.time)):
+        return value.isoformat()
+    text = str(value)
+    return text if text.strip() else None
+
+
+def read_xlsx_file(con: duckdb.DuckDBPyConnection, contract: Contract, path: Path, rel: str,
+                   table: str) -> FileRead:
+    source = contract.source
+    wb = load_workbook(path, read_only=True, data_only=True)
+    try:
+        if source.sheet and source.sheet not in wb.sheetnames:
+            raise ValueError(f"{rel}: sheet {source.sheet!r} not found (sheets: {', '.join(wb.sheetnames)})")
+        ws = wb[source.sheet] if source.sheet else wb.worksheets[0]
+        header_row = source.header_row
+        rows = ws.iter_rows(min_row=header_row, values_only=True)
+        header = next(rows, None)
+        if header is None:
+            raise ValueError(f"{rel}: sheet {ws.title!r} has no row {header_row} (the declared header row)")
+        mapping, extra = map_columns(f"{rel} sheet {ws.title} row {header_row}", list(header), contract.columns)
+        width = len([h for h in header if h is not None and str(h).strip()])
+        problems = [f"{rel}: extra column(s) ignored: {', '.join(extra)}"] if extra else []
+        names = [c.name for c in contract.columns] + ["_file", "_row", "_line", "_problem"]
+        batch: list[list] = []
+        rows_in = 0
+        for sheet_row, values in enumerate(rows, start=header_row + 1):
+            texts = [cell_text(v) for v in values]
+            filled = [t for t in texts if t is not None]
+            if not filled:
+                continue  # blank row: not a record
+            rows_in += 1
+            problem = None
+            if len(filled) == 1 and width >= 3:
+                problem = (f"{rel} sheet row {sheet_row}: only one cell filled ({filled[0][:40]!r}); "
+                           f"a notes/title row, not a data record")
+            cells = [texts[i] if i < len(texts) else None for i in (mapping[c.name] for c in contract.columns)]
+            batch.append([*cells, rel, sheet_row - header_row, sheet_row, problem])
+            if len(batch) >= BATCH:
+                _flush(con, table, names, batch)
+                batch = []
+        _flush(con, table, names, batch)
+        if rows_in == 0:
+            problems.append(f"{rel}: no data rows below the header")
+        return FileRead(file=rel, rows_in=rows_in, encoding=None, problems=problems)
+    finally:
+        wb.close()
+
+
+def _flush(con, table: str, names: list[str], batch: list[list]) -> None:
+    if not batch:
+        return
+    cols = list(zip(*batch))
+    types = [pa.string()] * (len(names) - 4) + [pa.string(), pa.int64(), pa.int64(), pa.string()]
+    arrow = pa.table({n: pa.array(c, type=t) for n, c, t in zip(names, cols, types)})
+    con.register("_ybz_xlsx_batch", arrow)
+    try:
+        con.execute(f"INSERT INTO {quote_ident(table)} SELECT * FROM _ybz_xlsx_batch")
+    finally:
+        con.unregister("_ybz_xlsx_batch")
