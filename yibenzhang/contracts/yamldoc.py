@@ -69,12 +69,14 @@ def _find_key(node: MappingNode, key: str) -> tuple[Node, Node] | None:
 
 
 def _find_prop(node: SequenceNode, name: str) -> Node | None:
+    """The customProperties item named `name`; the last one wins, as in `custom_props()`."""
+    found = None
     for item in node.value:
         if isinstance(item, MappingNode):
             pair = _find_key(item, "property")
             if pair and _key_text(pair[1]) == name:
-                return item
-    return None
+                found = item
+    return found
 
 
 def locate(root: Node | None, path: YamlPath) -> int | None:
