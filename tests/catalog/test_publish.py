@@ -60,8 +60,20 @@ def test_withdrawn_resource_is_deleted_once(session, fake_ckan):
     calls = len(fake_ckan.calls)
     publish(session, fake_ckan, [], withdrawn_ids=["enterprise_registry"], download_base_url=BASE, now=NOW)
     assert len(fake_ckan.calls) == calls, "a delete already delivered must not be sent again"
-    # A withdrawn item passed with its state is treated the same way.
     assert session.get(CatalogPublished, name).action == "delete"
+
+
+def test_item_passed_in_withdrawn_state_is_deleted_not_purged(session, fake_ckan):
+    publish(session, fake_ckan, [make_item(**OPEN)], download_base_url=BASE, now=NOW)
+    name = ckan_name("101002/1020210001")
+    publish(session, fake_ckan, [make_item(state="withdrawn", **OPEN)], download_base_url=BASE, now=NOW)
+    assert fake_ckan.packages[name]["state"] == "deleted", "withdrawn general data is soft-deleted"
+    assert ("dataset_purge", name) not in fake_ckan.calls
+
+
+def test_never_published_withdrawn_resource_causes_no_ckan_call(session, fake_ckan):
+    publish(session, fake_ckan, [make_item(state="withdrawn", **OPEN)], withdrawn_ids=["other"], download_base_url=BASE, now=NOW)
+    assert fake_ckan.calls == [] and outbox_count(session) == 0
 
 
 def test_published_resource_that_became_core_is_purged(session, fake_ckan):

@@ -1,0 +1,213 @@
+"""Against the REAL local CKAN (`uv run python -m ybz.stack up`): publish, update, withdraw,
+grading (private / core), Chinese search, outbox across an outage, DCAT-AP conformance.
+
+Every test uses its own department code and dataset sequence numbers, and purges what it made.
+"""
+
+from __future__ import annotations
+
+import random
+import secrets
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+import requests
+from catalog_helpers import make_item
+from ckanapi import RemoteCKAN
+from ckanapi.errors import NotAuthorized, NotFound
+from sqlalchemy import func, select
+
+from catalog import dcat
+from catalog.mapping import ckan_name, organization_name
+from catalog.publish import deliver, publish
+from yibenzhang.registry.models import CatalogOutbox
+
+pytestmark = pytest.mark.ckan
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+ENV_FILE = REPO_ROOT / ".stack" / "ckan.env"
+NOW = datetime.now(timezone.utc)
+
+
+def read_env(path: Path) -> dict[str, str]:
+    values = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if "=" in line and not line.lstrip().startswith("#"):
+            key, value = line.split("=", 1)
+            values[key.strip()] = value.strip().strip('"').strip("'")
+    return values
+
+
+@pytest.fixture(scope="module")
+def ckan_env() -> dict[str, str]:
+    if not ENV_FILE.exists():
+        pytest.skip(f"no local CKAN: {ENV_FILE} is absent (run `uv run python -m ybz.stack up`)")
+    env = read_env(ENV_FILE)
+    url = env.get("YBZ_CKAN_URL")
+    if not url or not env.get("YBZ_CKAN_API_TOKEN"):
+        pytest.skip(f"{ENV_FILE} has no YBZ_CKAN_URL / YBZ_CKAN_API_TOKEN")
+    try:
+        requests.get(f"{url}/api/3/action/status_show", timeout=10).raise_for_status()
+    except requests.RequestException as error:
+        pytest.skip(f"CKAN at {url} from {ENV_FILE} is not answering: {error}")
+    return env
+
+
+class Counting:
+    """Wraps a RemoteCKAN and records every action called through it."""
+
+    def __init__(self, ckan):
+        self.ckan, self.calls = ckan, []
+
+    def call_action(self, action, data_dict=None, **kwargs):
+        self.calls.append(action)
+        return self.ckan.call_action(action, data_dict, **kwargs)
+
+
+@pytest.fixture
+def admin(ckan_env):
+    return RemoteCKAN(ckan_env["YBZ_CKAN_URL"], apikey=ckan_env["YBZ_CKAN_API_TOKEN"])
+
+
+@pytest.fixture
+def anonymous(ckan_env):
+    return RemoteCKAN(ckan_env["YBZ_CKAN_URL"])
+
+
+@pytest.fixture
+def dept(admin):
+    """A fresh department code for this test; its datasets and organization are purged after."""
+    code = f"9{random.randint(0, 99999):05d}"
+    yield code
+    org = organization_name(code)
+    try:
+        for package in admin.action.package_search(fq=f"organization:{org}", include_private=True,
+                                                   include_drafts=True, rows=100)["results"]:
+            admin.action.dataset_purge(id=package["id"])
+    except NotFound:
+        pass
+    for seq in range(1, 10):
+        try:
+            admin.action.dataset_purge(id=ckan_name(f"101002/{code}{seq:04d}"))
+        except NotFound:
+            pass
+    try:
+        admin.action.organization_purge(id=org)
+    except NotFound:
+        pass
+
+
+def item(dept: str, seq: int, dataset_id: str | None = None, **catalog):
+    return make_item(dataset_id or f"ds_{dept}_{seq}", f"101002/{dept}{seq:04d}", provider_code=dept, **catalog)
+
+
+def base(ckan_env) -> str:
+    return ckan_env["YBZ_CKAN_URL"] + "/open-data"
+
+
+def outbox_rows(session) -> int:
+    return session.scalar(select(func.count()).select_from(CatalogOutbox))
+
+
+OPEN = dict(security_level="general", open_type="unconditional", resource_name="企业登记信息")
+
+
+def test_publish_update_withdraw_round_trip(session, admin, anonymous, dept, ckan_env):
+    name = ckan_name(f"101002/{dept}0001")
+    counting = Counting(admin)
+    report = publish(session, counting, [item(dept, 1, **OPEN)], download_base_url=base(ckan_env), now=NOW)
+    assert report.delivered == [name], report
+    shown = anonymous.action.package_show(id=name)
+    assert shown["title"] == "企业登记信息" and shown["organization"]["name"] == organization_name(dept)
+    assert shown["organization"]["title"] == "市市场监督管理局"
+    assert shown["security_level"] == "general" and shown["private"] is False
+    [resource] = shown["resources"]
+    assert "法定代表人身份证号" in resource["description"], "the removed personal column must be named"
+
+    # Nothing changed: nothing written to the outbox, not one CKAN request.
+    rows, calls = outbox_rows(session), len(counting.calls)
+    publish(session, counting, [item(dept, 1, **OPEN)], download_base_url=base(ckan_env), now=NOW)
+    assert outbox_rows(session) == rows and counting.calls[calls:] == [], counting.calls[calls:]
+
+    publish(session, counting, [item(dept, 1, summary="更新后的摘要", **OPEN)], download_base_url=base(ckan_env), now=NOW)
+    updated = anonymous.action.package_show(id=name)
+    assert updated["notes"] == "更新后的摘要" and updated["id"] == shown["id"]
+    assert updated["resources"][0]["id"] == resource["id"], "resource id must survive an update"
+
+    publish(session, counting, [], withdrawn_ids=[f"ds_{dept}_1"], download_base_url=base(ckan_env), now=NOW)
+    with pytest.raises((NotFound, NotAuthorized)):
+        anonymous.action.package_show(id=name)
+    assert name not in [p["name"] for p in anonymous.action.package_search(q=f"name:{name}")["results"]]
+
+
+def test_chinese_query_finds_published_dataset(session, admin, anonymous, dept, ckan_env):
+    name = ckan_name(f"101002/{dept}0001")
+    publish(session, admin, [item(dept, 1, **OPEN)], download_base_url=base(ckan_env), now=NOW)
+    hits = anonymous.action.package_search(q="企业", fq=f"organization:{organization_name(dept)}", rows=50)
+    assert name in [p["name"] for p in hits["results"]], f"q=企业 must find 企业登记信息; got {hits['count']} hits"
+
+
+def test_important_is_private_members_only(session, admin, anonymous, dept, ckan_env):
+    name = ckan_name(f"101002/{dept}0002")
+    important = item(dept, 2, security_level="important", open_type="none")
+    publish(session, admin, [important], download_base_url=base(ckan_env), now=NOW)
+    with pytest.raises((NotAuthorized, NotFound)):
+        anonymous.action.package_show(id=name)
+    listed = anonymous.action.package_search(fq=f"organization:{organization_name(dept)}", rows=50)["results"]
+    assert name not in [p["name"] for p in listed], "anonymous search must not list private metadata"
+
+    username = f"member{dept}{secrets.token_hex(3)}"
+    admin.action.user_create(name=username, email=f"{username}@example.org", password=secrets.token_urlsafe(16))
+    try:
+        admin.action.organization_member_create(id=organization_name(dept), username=username, role="member")
+        token = admin.action.api_token_create(user=username, name="catalog-test")["token"]
+        member = RemoteCKAN(ckan_env["YBZ_CKAN_URL"], apikey=token)
+        shown = member.action.package_show(id=name)
+        assert shown["private"] is True and shown["resources"] == [], "important: metadata only, no downloads"
+    finally:
+        admin.action.user_delete(id=username)
+
+
+def test_core_never_appears_even_to_sysadmin(session, admin, dept, ckan_env):
+    # A resource published while general, later graded core, and one core from the start.
+    was_open = ckan_name(f"101002/{dept}0003")
+    always_core = ckan_name(f"101002/{dept}0004")
+    publish(session, admin, [item(dept, 3, **OPEN)], download_base_url=base(ckan_env), now=NOW)
+    assert admin.action.package_show(id=was_open)["state"] == "active"
+    core = dict(security_level="core", open_type="none", share_type="conditional")
+    counting = Counting(admin)
+    publish(session, counting, [item(dept, 3, **core), item(dept, 4, **core)], download_base_url=base(ckan_env), now=NOW)
+    assert not {"package_create", "package_update", "package_patch"} & set(counting.calls), counting.calls
+    for name in (was_open, always_core):
+        with pytest.raises(NotFound):
+            admin.action.package_show(id=name)
+        found = admin.action.package_search(q=f"name:{name}", include_private=True, include_drafts=True)
+        assert found["count"] == 0, f"{name} (core) must not exist in CKAN in any state"
+
+
+def test_outbox_survives_an_outage_and_delivers_each_once(session, admin, anonymous, dept, ckan_env):
+    items = [item(dept, 5, **OPEN), item(dept, 6, security_level="important", open_type="none")]
+    dead = RemoteCKAN("http://127.0.0.1:9")  # discard port: nothing listens
+    report = publish(session, dead, items, download_base_url=base(ckan_env), now=NOW)
+    assert report.delivered == [] and report.pending == 2 and report.stopped_by, report
+    rows = session.scalars(select(CatalogOutbox).order_by(CatalogOutbox.id)).all()
+    assert [r.status for r in rows] == ["pending", "pending"] and rows[0].attempts == 1 and rows[0].last_error
+
+    counting = Counting(admin)
+    report = deliver(session, counting)
+    assert sorted(report.delivered) == sorted(ckan_name(i.resource_code) for i in items), report
+    assert counting.calls.count("package_create") == 2, counting.calls
+    assert anonymous.action.package_show(id=ckan_name(items[0].resource_code))["title"] == "企业登记信息"
+    again = deliver(session, counting)
+    assert again.delivered == [] and counting.calls.count("package_create") == 2, "delivered once, never twice"
+
+
+def test_published_dataset_is_served_as_dcat_and_conforms(session, admin, dept, ckan_env):
+    name = ckan_name(f"101002/{dept}0007")
+    publish(session, admin, [item(dept, 7, **OPEN)], download_base_url=base(ckan_env), now=NOW)
+    graph = dcat.fetch_dataset(ckan_env["YBZ_CKAN_URL"], name)
+    titles = dcat.dataset_titles(graph)
+    assert "企业登记信息" in titles.values(), f"our dataset must be in the DCAT output: {titles}"
+    report = dcat.validate(graph)
+    assert report.conforms, "DCAT-AP 3 violations:\n" + "\n".join(map(str, report.by_severity("Violation")))
