@@ -1,0 +1,230 @@
+"""Run a contract's Great Expectations suite on a DuckDB table (GX's SQL datasource, push-down).
+
+This module is the ONE place holding workarounds for two upstream gaps in GX 1.24 +
+duckdb-engine 0.17 (tests/quality/test_gx_upstream_canary.py fails when either is fixed
+upstream; then delete the matching workaround):
+
+1. Results read after the connection closed. GX keeps its SQLAlchemy connection open only for
+   the dialects in `_PERSISTED_CONNECTION_DIALECTS` (sqlite, mssql, bigquery, databricks;
+   upstream issue #11579). For every other dialect it runs `with engine.connect() as c:
+   result = c.execute(q)` and calls `result.fetchall()` after the block has closed `c`; a
+   DuckDB result does not survive that, so every metric comes back empty ("list index out of
+   range") and every expectation fails. A StaticPool alone does not help (the result is tied
+   to the closed SQLAlchemy Connection). Workaround: `keep_connection_open()` replaces
+   `get_connection` on our execution-engine instance with one yielding a single connection
+   we keep open (and close) ourselves. No GX module state is touched.
+2. No DuckDB regex dialect. `get_dialect_regex_expression` knows neither DuckDB nor a
+   fallback, and duckdb-engine leaves GX's `dialect_module` unset, so
+   `expect_column_values_to_match_regex` raises "Regex is not supported for dialect".
+   Workaround: our execution engine gets a marker dialect module (`DUCKDB_DIALECT`), and
+   `install_regex_mapping()` wraps GX's function (in the metric modules that imported it) to
+   compile that marker to DuckDB `regexp_matches(col, pattern)` (a search, like GX's pandas
+   `str.contains`); every other dialect goes to GX's original function unchanged.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import types
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import great_expectations as gx
+import sqlalchemy as sa
+from great_expectations.expectations.metrics import util as gx_metric_util
+from great_expectations.expectations.metrics.column_map_metrics import (
+    column_values_match_regex,
+    column_values_match_regex_list,
+    column_values_not_match_regex,
+    column_values_not_match_regex_list,
+)
+
+from quality.codes import register_code_functions
+from quality.rules import CompiledRule, compile_rules, quote
+from yibenzhang.contracts.model import Contract
+
+log = logging.getLogger(__name__)
+
+SAMPLE_SIZE = 20
+
+# --- workaround 2: DuckDB regex ------------------------------------------------------------
+
+# Marker given to GX as `dialect_module`; the regex wrapper recognises it by identity.
+DUCKDB_DIALECT = types.SimpleNamespace(name="duckdb")
+_REGEX_MODULES = (
+    column_values_match_regex,
+    column_values_not_match_regex,
+    column_values_match_regex_list,
+    column_values_not_match_regex_list,
+)
+_original_regex_expression = gx_metric_util.get_dialect_regex_expression
+
+
+def duckdb_regex_expression(column, regex, dialect, positive=True):
+    """GX's `get_dialect_regex_expression`, plus DuckDB."""
+    if dialect is DUCKDB_DIALECT:
+        match = sa.func.regexp_matches(column, sa.literal(regex))
+        return match if positive else sa.not_(match)
+    return _original_regex_expression(column, regex, dialect, positive)
+
+
+def install_regex_mapping() -> None:
+    """Point GX's regex metrics at `duckdb_regex_expression` (idempotent)."""
+    for module in _REGEX_MODULES:
+        module.get_dialect_regex_expression = duckdb_regex_expression
+
+
+# --- workaround 1: keep the connection open --------------------------------------------------
+
+
+def keep_connection_open(execution_engine: Any, connection: sa.Connection) -> None:
+    """Make one GX execution engine run every query on `connection` (which we close later)."""
+
+    @contextlib.contextmanager
+    def get_connection():
+        yield connection
+
+    execution_engine.get_connection = get_connection
+    execution_engine.dialect_module = DUCKDB_DIALECT
+
+
+def duckdb_engine(ledger_db: Path | str) -> sa.Engine:
+    """A SQLAlchemy engine on a DuckDB file (one connection: DuckDB is in-process)."""
+    return sa.create_engine(f"duckdb:///{Path(ledger_db)}", poolclass=sa.pool.StaticPool)
+
+
+# --- running a suite --------------------------------------------------------------------------
+
+
+@dataclass
+class CheckResult:
+    rule_id: str
+    expectation_type: str
+    column: str | None
+    dimension: str
+    severity: str
+    passed: bool
+    unexpected_count: int
+    element_count: int
+    sample: list = field(default_factory=list)
+    error: str | None = None  # GX could not evaluate the expectation (counted as failed)
+
+    @property
+    def blocking(self) -> bool:
+        return self.severity == "error"
+
+
+def run_checks(
+    ledger_db: Path | str | sa.Engine,
+    table: str,
+    contract: Contract,
+    result_format: str = "SUMMARY",
+    rules: list[CompiledRule] | None = None,
+) -> list[CheckResult]:
+    """Validate `table` in the DuckDB ledger against the suite compiled from `contract`.
+
+    `ledger_db` is the DuckDB file or a SQLAlchemy engine on one (its URL is used, so it must
+    name a file, not `:memory:`). `rules` overrides `compile_rules(contract)` (e.g. to fix the
+    date of `notAfter: today`). One `CheckResult` per rule, in rule order.
+    """
+    url = _duckdb_url(ledger_db)
+    rules = compile_rules(contract) if rules is None else rules
+    engine = sa.create_engine(url, poolclass=sa.pool.StaticPool)
+    connection = engine.connect()
+    try:
+        register_code_functions(connection)
+        rows = connection.exec_driver_sql(f"SELECT count(*) FROM {quote(table)}").scalar_one()
+        results = _validate(url, connection, table, contract, rules, result_format)
+        return [
+            _check_result(rule, results.get(rule.rule_id), rows, connection, table)
+            for rule in rules
+        ]
+    finally:
+        connection.close()
+        engine.dispose()
+
+
+def _duckdb_url(ledger_db: Path | str | sa.Engine) -> str:
+    if isinstance(ledger_db, sa.Engine):
+        if ledger_db.dialect.name != "duckdb":
+            raise ValueError(f"run_checks needs a DuckDB engine, got {ledger_db.dialect.name}")
+        database = ledger_db.url.database
+        if not database or database == ":memory:":
+            raise ValueError("run_checks needs a DuckDB file; an in-memory engine has no file")
+        return ledger_db.url.render_as_string(hide_password=False)
+    path = Path(ledger_db)
+    if not path.exists():
+        raise FileNotFoundError(f"ledger database {path} does not exist")
+    return f"duckdb:///{path}"
+
+
+def _validate(url, connection, table, contract, rules, result_format) -> dict[str, Any]:
+    install_regex_mapping()
+    context = gx.get_context(mode="ephemeral")
+    datasource = context.data_sources.add_sql(name="ledger", connection_string=url)
+    keep_connection_open(datasource.get_execution_engine(), connection)
+    asset = datasource.add_table_asset(name=table, table_name=table)
+    batch = asset.add_batch_definition_whole_table("whole_table")
+    suite = context.suites.add(gx.ExpectationSuite(name=f"{contract.id}_suite"))
+    for rule in rules:
+        expectation = rule.expectation()
+        expectation.meta = {**(expectation.meta or {}), "rule_id": rule.rule_id}
+        suite.add_expectation(expectation)
+    definition = context.validation_definitions.add(
+        gx.ValidationDefinition(name=f"{contract.id}_check", data=batch, suite=suite)
+    )
+    outcome = definition.run(result_format=result_format)
+    return {r.expectation_config.meta["rule_id"]: r for r in outcome.results}
+
+
+def _check_result(rule: CompiledRule, result, rows: int, connection, table: str) -> CheckResult:
+    common = dict(
+        rule_id=rule.rule_id, column=rule.column, dimension=str(rule.dimension),
+        severity=str(rule.severity),
+        expectation_type=rule.gx.expectation_type,
+    )
+    if result is None or (result.exception_info or {}).get("raised_exception") or _nested_error(result):
+        error = _error_message(result)
+        log.warning("rule %s could not be evaluated: %s", rule.rule_id, error)
+        return CheckResult(**common, passed=False, unexpected_count=0, element_count=rows,
+                           error=error)
+    payload = result.result or {}
+    if rule.metric == "rowCount":
+        observed = int(payload.get("observed_value") or 0)
+        return CheckResult(**common, passed=bool(result.success), element_count=observed,
+                           unexpected_count=0 if result.success else 1)
+    if "unexpected_count" in payload:
+        unexpected = int(payload["unexpected_count"])
+        sample = list(payload.get("partial_unexpected_list") or [])[:SAMPLE_SIZE]
+    else:  # UnexpectedRowsExpectation: observed_value is the number of rows the query returned
+        unexpected = int(payload.get("observed_value") or 0)
+        sample = _sample(rule, connection, table) if unexpected else []
+    return CheckResult(**common, passed=unexpected <= rule.allowed_violations,
+                       unexpected_count=unexpected, element_count=rows, sample=sample)
+
+
+def _nested_error(result) -> bool:
+    info = result.exception_info or {}
+    return any(isinstance(v, dict) and v.get("raised_exception") for v in info.values())
+
+
+def _error_message(result) -> str:
+    if result is None:
+        return "GX returned no result for this expectation"
+    info = result.exception_info or {}
+    if info.get("exception_message"):
+        return str(info["exception_message"])
+    for value in info.values():
+        if isinstance(value, dict) and value.get("exception_message"):
+            return str(value["exception_message"])
+    return "unknown GX error"
+
+
+def _sample(rule: CompiledRule, connection, table: str) -> list:
+    cols = ", ".join(quote(c) for c in rule.columns) or "*"
+    where = "WHERE" if rule.row_level else "QUALIFY"
+    sql = f"SELECT {cols} FROM {quote(table)} {where} {rule.violation_sql()} LIMIT {SAMPLE_SIZE}"
+    rows = connection.exec_driver_sql(sql).fetchall()
+    return [row[0] if len(row) == 1 else list(row) for row in rows]
