@@ -57,11 +57,16 @@ class SourceError(RuntimeError):
 
 
 def quote_ident(name: str) -> str:
+    """A table name as SQL: `schema.table` is split at the first dot and each part quoted."""
+    return ".".join('"' + part.replace('"', '""') + '"' for part in name.split(".", 1))
+
+
+def quote_column(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
 def create_raw_table(con: duckdb.DuckDBPyConnection, contract: Contract, table: str) -> None:
-    cols = [f"{quote_ident(c.name)} VARCHAR" for c in contract.columns]
+    cols = [f"{quote_column(c.name)} VARCHAR" for c in contract.columns]
     cols += ["_file VARCHAR", "_row BIGINT", "_line BIGINT", "_problem VARCHAR"]
     con.execute(f"CREATE OR REPLACE TABLE {quote_ident(table)} ({', '.join(cols)})")
 

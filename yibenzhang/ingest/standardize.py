@@ -9,10 +9,13 @@ every row that has a problem.
 
 from __future__ import annotations
 
+import json
+
 import duckdb
 
 from yibenzhang.contracts.model import Contract
 from yibenzhang.ingest import expressions as ex
+from yibenzhang.ingest.read import quote_column as qc
 from yibenzhang.ingest.read import quote_ident as q
 
 READ_PROBLEM_RULE = "read_malformed_record"
@@ -29,10 +32,10 @@ def standardize_rule_id(column: str) -> str:
 def standardize(con: duckdb.DuckDBPyConnection, contract: Contract, raw_table: str, out_table: str) -> None:
     selects, failures = [], []
     for col in contract.columns:
-        raw = f"r.{q(col.name)}"
+        raw = f"r.{qc(col.name)}"
         cleaned = ex.clean(col, raw)
         value = ex.typed(col, cleaned)
-        selects.append(f"CAST({value} AS {ex.SQL_TYPES[col.type]}) AS {q(col.name)}")
+        selects.append(f"CAST({value} AS {ex.SQL_TYPES[col.type]}) AS {qc(col.name)}")
         if col.type != "string":
             head, tail = f"{col.label} ({col.name}): '", f"' {ex.failure_reason(col)}"
             failures.append(
@@ -58,3 +61,20 @@ def standardize(con: duckdb.DuckDBPyConnection, contract: Contract, raw_table: s
         f"WHERE len(_std_problems) > 0) ORDER BY _file, _row"
     )
     con.execute(f"ALTER TABLE {out} DROP COLUMN _std_problems")
+    # The split finds the dataset's key here, so it needs no contract.
+    meta = json.dumps({"dataset": contract.id, "primary_key": contract.primary_key})
+    con.execute(f"COMMENT ON TABLE {out} IS {ex.lit(meta)}")
+
+
+def table_metadata(con: duckdb.DuckDBPyConnection, table: str) -> dict:
+    """What `standardize` recorded on its output table (dataset, primary_key); {} if nothing."""
+    schema, _, name = table.rpartition(".")
+    row = con.execute(
+        "SELECT comment FROM duckdb_tables() WHERE table_name = ? AND (? = '' OR schema_name = ?) "
+        "AND database_name = current_database()",
+        [name, schema, schema],
+    ).fetchone()
+    try:
+        return json.loads(row[0]) if row and row[0] else {}
+    except ValueError:
+        return {}

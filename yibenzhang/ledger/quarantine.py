@@ -1,0 +1,166 @@
+"""Split a standardized table into the candidate (rows to load) and the quarantine.
+
+A row is quarantined when it has a standardization/read problem (`<std_table>__problems`),
+violates a blocking row predicate (from `quality.rules`), is an exact repeat of an earlier row,
+or repeats an earlier row's primary key with different content. "Earlier" is delivery order:
+file name order, then `_row`; the first occurrence is the one kept. Every reason of a row is
+recorded (one quarantine record per reason); counts are of distinct rows, per file:
+`rows_in = rows_loaded + rows_quarantined`, asserted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import duckdb
+
+from yibenzhang.ingest.read import quote_column as qc
+from yibenzhang.ingest.read import quote_ident as q
+from yibenzhang.ingest.standardize import problems_table, table_metadata
+
+QUARANTINE = "quarantine"
+DUPLICATE_ROW_RULE = "duplicate_row"
+DUPLICATE_KEY_RULE = "duplicate_key"
+META = ("_file", "_row", "_line")
+
+
+@dataclass(frozen=True)
+class RowPredicate:
+    """A blocking row rule: `violation_sql` is TRUE for a bad row of the standardized table;
+    `reason` is the text recorded (or a SQL VARCHAR expression when `reason_is_sql`)."""
+
+    rule_id: str
+    column: str | None
+    violation_sql: str
+    reason: str
+    reason_is_sql: bool = False
+
+
+@dataclass
+class SplitResult:
+    rows_in: int
+    rows_loaded: int
+    rows_quarantined: int
+    per_file: dict[str, dict[str, int]] = field(default_factory=dict)  # rows_in/loaded/quarantined
+
+
+def lit(text: str | None) -> str:
+    return "NULL" if text is None else "'" + text.replace("'", "''") + "'"
+
+
+def ensure_quarantine(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(
+        f"CREATE TABLE IF NOT EXISTS {QUARANTINE} (run_id VARCHAR, dataset VARCHAR, file VARCHAR, "
+        f"row BIGINT, line BIGINT, \"column\" VARCHAR, value VARCHAR, reason VARCHAR, "
+        f"rule_id VARCHAR, record JSON)"
+    )
+
+
+def _columns(con, table: str) -> list[str]:
+    rows = con.execute(f"DESCRIBE {q(table)}").fetchall()
+    return [r[0] for r in rows]
+
+
+def _table_exists(con, table: str) -> bool:
+    try:
+        con.execute(f"SELECT 1 FROM {q(table)} LIMIT 0")
+        return True
+    except duckdb.CatalogException:
+        return False
+
+
+
+
+def violations_sql(std_table: str, data_columns: list[str], predicates: list[RowPredicate],
+                   key: list[str], has_problems: bool) -> str:
+    """One SELECT of (_file, _row, _line, column, value, reason, rule_id), a row per reason."""
+    std = q(std_table)
+    parts = []
+    if has_problems:
+        parts.append(f"SELECT _file, _row, _line, \"column\", value, reason, rule_id "
+                     f"FROM {q(problems_table(std_table))}")
+    for p in predicates:
+        value = f"CAST(s.{qc(p.column)} AS VARCHAR)" if p.column else "NULL"
+        reason = p.reason if p.reason_is_sql else lit(p.reason)
+        unparsed = ""
+        if has_problems and p.column:
+            # A value that failed standardization is NULL here; its problem already says why,
+            # so a "missing"/"invalid" verdict on that NULL would be a misleading second reason.
+            unparsed = (f" AND NOT EXISTS (SELECT 1 FROM {q(problems_table(std_table))} x WHERE "
+                        f"x._file = s._file AND x._row = s._row AND x.\"column\" = {lit(p.column)})")
+        parts.append(f"SELECT s._file, s._row, s._line, {lit(p.column)}, {value}, {reason}, "
+                     f"{lit(p.rule_id)} FROM {std} s WHERE ({p.violation_sql}){unparsed}")
+    cols = ", ".join(qc(c) for c in data_columns)
+    order = "ORDER BY _file, _row"
+    dup = (f"SELECT _file, _row, _line, "
+           f"row_number() OVER (PARTITION BY {cols} {order}) AS n, "
+           f"first_value(_row) OVER (PARTITION BY {cols} {order}) AS first_row, "
+           f"first_value(_file) OVER (PARTITION BY {cols} {order}) AS first_file FROM {std}")
+    parts.append(f"SELECT _file, _row, _line, NULL, NULL, 'duplicate of row ' || first_row || "
+                 f"' in ' || first_file, {lit(DUPLICATE_ROW_RULE)} FROM ({dup}) WHERE n > 1")
+    if key:
+        kcols = ", ".join(qc(c) for c in key)
+        not_null = " AND ".join(f"{qc(c)} IS NOT NULL" for c in key)
+        key_value = " || '|' || ".join(f"CAST({qc(c)} AS VARCHAR)" for c in key)
+        # Exact repeats are reported once (above); the key rule looks at distinct content.
+        distinct = (f"SELECT * FROM (SELECT *, row_number() OVER (PARTITION BY {cols} {order}) AS n0 "
+                    f"FROM {std}) WHERE n0 = 1 AND {not_null}")
+        rep = (f"SELECT _file, _row, _line, {key_value} AS key_value, "
+               f"row_number() OVER (PARTITION BY {kcols} {order}) AS n, "
+               f"first_value(_row) OVER (PARTITION BY {kcols} {order}) AS first_row, "
+               f"first_value(_file) OVER (PARTITION BY {kcols} {order}) AS first_file FROM ({distinct})")
+        key_label = ", ".join(key)
+        parts.append(f"SELECT _file, _row, _line, {lit(key[0] if len(key) == 1 else None)}, key_value, "
+                     f"'key ({key_label}) repeats row ' || first_row || ' in ' || first_file || "
+                     f"' with different content', {lit(DUPLICATE_KEY_RULE)} FROM ({rep}) WHERE n > 1")
+    return "\nUNION ALL\n".join(parts)
+
+
+def split(con: duckdb.DuckDBPyConnection, run_id: str, dataset: str, std_table: str,
+          predicates: list[RowPredicate], candidate_table: str,
+          primary_key: list[str] | None = None) -> SplitResult:
+    """Quarantine bad rows of `std_table` and write the rest to `candidate_table` (replaced).
+
+    `primary_key` defaults to the contract key `standardize` recorded on `std_table`.
+    Re-running the same `run_id` replaces that run's quarantine records.
+    """
+    ensure_quarantine(con)
+    data_columns = [c for c in _columns(con, std_table) if c not in META]
+    has_problems = _table_exists(con, problems_table(std_table))
+    if primary_key is None:
+        primary_key = table_metadata(con, std_table).get("primary_key", [])
+    violations = violations_sql(std_table, data_columns, predicates, primary_key, has_problems)
+    con.execute("CREATE OR REPLACE TEMP TABLE _ybz_violations AS " + violations)
+    con.execute(f"DELETE FROM {QUARANTINE} WHERE run_id = ? AND dataset = ?", [run_id, dataset])
+    con.execute(
+        f"INSERT INTO {QUARANTINE} SELECT ?, ?, v._file, v._row, v._line, v.\"column\", v.value, "
+        f"v.reason, v.rule_id, to_json(s) FROM _ybz_violations v JOIN {q(std_table)} s "
+        f"ON s._file = v._file AND s._row = v._row ORDER BY v._file, v._row, v.rule_id",
+        [run_id, dataset],
+    )
+    con.execute(
+        f"CREATE OR REPLACE TABLE {q(candidate_table)} AS SELECT s.* FROM {q(std_table)} s "
+        f"ANTI JOIN (SELECT DISTINCT _file, _row FROM _ybz_violations) v "
+        f"ON s._file = v._file AND s._row = v._row"
+    )
+    counts = con.execute(
+        f"SELECT i._file, i.n, coalesce(c.n, 0), coalesce(b.n, 0) FROM "
+        f"(SELECT _file, count(*) n FROM {q(std_table)} GROUP BY 1) i "
+        f"LEFT JOIN (SELECT _file, count(*) n FROM {q(candidate_table)} GROUP BY 1) c USING (_file) "
+        f"LEFT JOIN (SELECT _file, count(DISTINCT _row) n FROM _ybz_violations GROUP BY 1) b USING (_file) "
+        f"ORDER BY 1"
+    ).fetchall()
+    con.execute("DROP TABLE _ybz_violations")
+    per_file = {}
+    for file, rows_in, loaded, quarantined in counts:
+        assert rows_in == loaded + quarantined, (
+            f"{dataset}: {file}: rows_in {rows_in} != loaded {loaded} + quarantined {quarantined}; "
+            f"is (_file, _row) unique in {std_table}?"
+        )
+        per_file[file] = {"rows_in": rows_in, "rows_loaded": loaded, "rows_quarantined": quarantined}
+    return SplitResult(
+        rows_in=sum(f["rows_in"] for f in per_file.values()),
+        rows_loaded=sum(f["rows_loaded"] for f in per_file.values()),
+        rows_quarantined=sum(f["rows_quarantined"] for f in per_file.values()),
+        per_file=per_file,
+    )
