@@ -38,6 +38,7 @@ from yibenzhang.contracts.checks.columns import (
 from yibenzhang.contracts.checks.rules import (
     check_rule_ids_unique,
     check_rule_arguments,
+    check_rule_thresholds,
     check_rule_placement,
     check_rule_columns,
 )
@@ -73,6 +74,7 @@ ALL_CHECKS: tuple[Check, ...] = (
     check_date_formats,
     check_rule_ids_unique,
     check_rule_arguments,
+    check_rule_thresholds,
     check_rule_placement,
     check_rule_columns,
     check_source_location,
@@ -81,4 +83,4 @@ ALL_CHECKS: tuple[Check, ...] = (
     check_unknown_custom_properties,
 )
 
-__all__ = ["ALL_CHECKS", "Check", "check_envelope", "check_id_pattern", "check_id_matches_file", "check_core_sharing", "check_important_not_open", "check_personal_columns_open", "check_share_condition", "check_open_condition", "check_share_basis", "check_share_method_fits_format", "check_provider_code", "check_category", "check_has_columns", "check_unique_column_names", "check_unique_source_headers", "check_primary_key_required", "check_code_rule_on_text", "check_date_formats", "check_rule_ids_unique", "check_rule_arguments", "check_rule_placement", "check_rule_columns", "check_source_location", "check_unknown_odcs_fields", "check_unknown_catalog_fields", "check_unknown_custom_properties"]
+__all__ = ["ALL_CHECKS", "Check", *(check.__name__ for check in ALL_CHECKS)]
