@@ -18,7 +18,7 @@ from catalog.freshness import freshness
 from catalog.policy import Decision, decide
 from yibenzhang.contracts.model import Contract
 from yibenzhang.registry.codes import ckan_name
-from yibenzhang.vocabulary import LifecycleState, PersonalInfo, ResourceAttribute, SecurityLevel
+from yibenzhang.vocabulary import LifecycleState, ResourceAttribute, SecurityLevel
 
 
 @dataclass
@@ -55,7 +55,7 @@ def data_items(contract: Contract, decision: Decision) -> list[dict[str, Any]]:
     ]
 
 
-def _tags(contract: Contract) -> list[dict[str, str]]:
+def _tags(contract: Contract) -> list[str]:
     meta = contract.catalog
     words = [meta.provider, ResourceAttribute(meta.resource_attribute).label, contract.odcs.domain or ""]
     seen: list[str] = []
@@ -63,7 +63,7 @@ def _tags(contract: Contract) -> list[dict[str, str]]:
         word = re.sub(r"[^\w \-.]", " ", word or "").strip()
         if len(word) >= 2 and word not in seen:
             seen.append(word)
-    return [{"name": w} for w in seen]
+    return seen
 
 
 def download_resource(contract: Contract, decision: Decision, name: str, download_base_url: str) -> dict[str, Any]:
@@ -82,11 +82,10 @@ def download_resource(contract: Contract, decision: Decision, name: str, downloa
     }
 
 
-def _iso(moment: datetime | None) -> str:
-    if moment is None:
-        return ""
+def _iso(moment: datetime) -> str:
+    # scheming's datetime preset takes a naive ISO timestamp: we always send UTC.
     moment = moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc).replace(microsecond=0).isoformat()
+    return moment.astimezone(timezone.utc).replace(microsecond=0, tzinfo=None).isoformat()
 
 
 def to_package(item: PublishItem, download_base_url: str, now: datetime | None = None) -> dict[str, Any]:
@@ -101,19 +100,20 @@ def to_package(item: PublishItem, download_base_url: str, now: datetime | None =
     package: dict[str, Any] = {
         "name": name,
         "title": meta.resource_name,
+        "summary": meta.summary,
         "notes": meta.summary,
         "owner_org": organization_name(meta.provider_code),
         "private": decision.private,
         "state": "active",
-        "tags": _tags(contract),
-        # GB/T 21063 core metadata
+        "tag_string": ",".join(_tags(contract)),
+        # GB/T 21063 core metadata (field names = vocabulary identifiers = scheming fields)
         "resource_code": item.resource_code,
-        "dataset_id": contract.id,
         "category": meta.category.path,
         "resource_attribute": str(meta.resource_attribute),
         "provider": meta.provider,
         "provider_code": meta.provider_code,
         "format": str(meta.format),
+        "data_items": json.dumps(data_items(contract, decision), ensure_ascii=False, sort_keys=True),
         "share_type": str(meta.share_type),
         "share_condition": meta.share_condition,
         "share_basis": meta.share_basis,
@@ -121,23 +121,23 @@ def to_package(item: PublishItem, download_base_url: str, now: datetime | None =
         "open_type": str(meta.open_type),
         "open_condition": meta.open_condition,
         "update_cycle": str(meta.update_cycle),
-        "publish_date": meta.publish_date or "",
-        "related_resource_codes": ",".join(meta.related_resource_codes),
+        "related_resource_codes": list(meta.related_resource_codes),
         "responsible_department": meta.responsible_department,
-        "cooperating_departments": ",".join(meta.cooperating_departments),
+        "cooperating_departments": list(meta.cooperating_departments),
         "security_level": str(SecurityLevel(meta.security_level)),
-        "data_items": json.dumps(data_items(contract, decision), ensure_ascii=False, sort_keys=True),
-        "has_personal_info": any(c.personal_info is not PersonalInfo.NONE for c in contract.columns),
-        # platform facts
+        # facts from the registry and the ledger
         "lifecycle_state": str(item.state),
-        "contract_version": contract.version,
-        # Shown to people as a percentage.
-        "quality_score": "" if item.quality_score is None else f"{item.quality_score * 100:.1f}",
         "quality_summary": json.dumps(item.quality_summary, ensure_ascii=False, sort_keys=True),
-        "last_updated": _iso(item.last_updated),
         "freshness": str(freshness(meta.update_cycle, item.last_updated, now)),
         "resources": [],
     }
+    # Optional typed fields are left out rather than sent empty (CKAN's date/float validators).
+    if meta.publish_date:
+        package["publish_date"] = meta.publish_date
+    if item.quality_score is not None:
+        package["quality_score"] = round(item.quality_score * 100, 1)  # people read percentages
+    if item.last_updated is not None:
+        package["last_updated"] = _iso(item.last_updated)
     if decision.downloads:
         package["resources"] = [download_resource(contract, decision, name, download_base_url)]
     return package
