@@ -1,0 +1,62 @@
+"""Typer app for the local CKAN stack; mounted as `ybz stack`, or `python -m ybz.stack`."""
+
+from __future__ import annotations
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from ybz.stack import stack
+from ybz.stack.config import StackConfig, StackError
+
+app = typer.Typer(help="Local CKAN 2.12 + Solr 9 + PostgreSQL + Redis on 127.0.0.1 "
+                       "(state in .stack/).", no_args_is_help=True)
+console = Console()
+
+
+def _config() -> StackConfig:
+    try:
+        return StackConfig.from_env()
+    except StackError as exc:
+        console.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(2) from None
+
+
+@app.command()
+def up() -> None:
+    """Install what is missing, start what is stopped, write .stack/ckan.env."""
+    cfg = _config()
+    try:
+        values = stack.up(cfg)
+    except StackError as exc:
+        console.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(1) from None
+    console.print(f"CKAN: {values['YBZ_CKAN_URL']}  (settings in {cfg.env_file})")
+
+
+@app.command()
+def down() -> None:
+    """Stop only the processes `up` started."""
+    cfg = _config()
+    try:
+        stopped = stack.down(cfg)
+    except StackError as exc:
+        console.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(1) from None
+    console.print("stopped: " + (", ".join(stopped) if stopped else "nothing was running"))
+
+
+@app.command()
+def status() -> None:
+    """Show which parts of the stack run."""
+    cfg = _config()
+    table = Table(title=f"ybz stack ({cfg.root})")
+    for col in ("service", "state", "pid", "address"):
+        table.add_column(col)
+    colours = {"running": "green", "stopped": "dim", "foreign": "red", "stale pid": "yellow"}
+    for row in stack.status(cfg):
+        colour = colours.get(row.state.split(" (")[0], "yellow")
+        table.add_row(row.name, f"[{colour}]{row.state}[/]", str(row.pid or ""), row.address)
+    console.print(table)
+    console.print(f"env file: {cfg.env_file} "
+                  + ("(present)" if cfg.env_file.exists() else "(absent: run `ybz stack up`)"))

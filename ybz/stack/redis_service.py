@@ -1,0 +1,33 @@
+"""Redis on 127.0.0.1 (CKAN needs it for jobs and caching), daemonized with a pidfile."""
+
+from __future__ import annotations
+
+import socket
+
+from ybz.stack.config import HOST, StackConfig
+from ybz.stack.procs import ensure_port_free, running_pid, wait_until
+from ybz.stack.system import run
+
+NAME = "redis"
+
+
+def ping(port: int) -> bool:
+    with socket.create_connection((HOST, port), timeout=1) as sock:
+        sock.sendall(b"PING\r\n")
+        return sock.recv(64).startswith(b"+PONG")
+
+
+def start(cfg: StackConfig) -> bool:
+    """Start Redis unless ours runs. Returns True when started now."""
+    pid_file = cfg.pid_file(NAME)
+    if running_pid(pid_file):
+        return False
+    ensure_port_free("Redis", cfg.redis_port, "YBZ_STACK_REDIS_PORT")
+    data_dir = cfg.root / "redis"
+    data_dir.mkdir(parents=True, exist_ok=True)
+    cfg.log_dir.mkdir(parents=True, exist_ok=True)
+    run(["redis-server", "--bind", HOST, "--port", str(cfg.redis_port), "--daemonize", "yes",
+         "--pidfile", str(pid_file), "--logfile", str(cfg.log_file(NAME)),
+         "--dir", str(data_dir), "--save", "", "--appendonly", "no"], "redis-server")
+    wait_until(lambda: ping(cfg.redis_port), "Redis", timeout=20, log_file=cfg.log_file(NAME))
+    return True

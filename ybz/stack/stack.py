@@ -1,0 +1,134 @@
+"""`up`, `down` and `status` of the whole stack, in dependency order:
+PostgreSQL → Redis → (CKAN venv) → Solr → CKAN → sysadmin token → .stack/ckan.env."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass
+
+from ybz.stack import ckan, postgres, redis_service, solr
+from ybz.stack.config import HOST, StackConfig
+from ybz.stack.envfile import read_env, write_env
+from ybz.stack.procs import pid_alive, port_open, read_pid, running_pid, stop_pid
+from ybz.stack.progress import note, step
+from ybz.stack.stack_secrets import load_or_create
+from ybz.stack.system import ensure_debs
+
+# Processes `up` starts itself and `down` stops, by PID file (PostgreSQL is handled apart).
+OWN_SERVICES = (ckan.NAME, solr.NAME, redis_service.NAME)  # stop order
+
+
+def _config_digest(cfg: StackConfig) -> str:
+    h = hashlib.sha256(cfg.ckan_ini.read_bytes())
+    h.update(ckan.DATASET_SCHEMA.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def up(cfg: StackConfig) -> dict[str, str]:
+    """Bring everything up (idempotent: installs are reused, only stopped parts start).
+    Returns the values written to .stack/ckan.env."""
+    t0 = time.monotonic()
+    for d in (cfg.root, cfg.run_dir, cfg.log_dir):
+        d.mkdir(parents=True, exist_ok=True)
+    ensure_debs()
+    secrets = load_or_create(cfg.secrets_file)
+
+    with step("PostgreSQL: cluster + databases"):
+        cluster, started = postgres.start(cfg)
+        created = postgres.ensure_databases(cluster.port, secrets)
+    note(f"PostgreSQL {cluster.version}/{cluster.name} on {HOST}:{cluster.port}"
+         + (" (started)" if started else " (already running)")
+         + (f", created {', '.join(created)}" if created else ""))
+
+    with step(f"Redis on {HOST}:{cfg.redis_port}"):
+        redis_service.start(cfg)
+
+    ckan.ensure_venv(cfg)
+    solr.ensure_jars(cfg)
+    solr.ensure_launcher(cfg)
+    schema_changed = solr.ensure_core(cfg, ckan.solr_schema_in_wheel(cfg))
+    with step(f"Solr 9 on {cfg.solr_url}"):
+        solr_started = solr.start(cfg)
+        if schema_changed and not solr_started:
+            solr.reload_core(cfg)
+            note("Solr schema changed: core reloaded; run `ckan search-index rebuild`")
+
+    db_url = postgres.ckan_db_url(cluster.port, secrets)
+    ckan.render_ini(cfg, db_url, secrets)
+    if not postgres.ckan_db_initialised(cluster.port):
+        ckan.init_db(cfg)
+    digest = _config_digest(cfg)
+    digest_file = cfg.run_dir / "ckan.config-digest"
+    with step(f"CKAN 2.12 (gunicorn) on {cfg.ckan_url}"):
+        if not ckan.start(cfg):
+            if not digest_file.exists() or digest_file.read_text().strip() != digest:
+                note("ckan.ini or dataset schema changed: restarting CKAN")
+                ckan.restart(cfg)
+        digest_file.write_text(digest + "\n")
+
+    env = read_env(cfg.env_file)
+    token = env.get("YBZ_CKAN_API_TOKEN")
+    if env.get("YBZ_CKAN_URL") != cfg.ckan_url or not ckan.token_valid(cfg, token):
+        token = ckan.bootstrap_admin(cfg, secrets)
+    values = {
+        "YBZ_CKAN_URL": cfg.ckan_url,
+        "YBZ_CKAN_API_TOKEN": token,
+        "YBZ_TEST_POSTGRES_URL": postgres.test_db_url(cluster.port, secrets),
+    }
+    if values != env:
+        write_env(cfg.env_file, values)
+    note(f"wrote {cfg.env_file}; stack up in {time.monotonic() - t0:.1f}s")
+    return values
+
+
+def down(cfg: StackConfig) -> list[str]:
+    """Stop what `up` started (PID files under .stack/run); returns the names stopped."""
+    stopped = []
+    for name in OWN_SERVICES:
+        pid_file = cfg.pid_file(name)
+        pid = running_pid(pid_file)
+        if pid is not None:
+            with step(f"stop {name} (pid {pid})"):
+                stop_pid(pid)
+            stopped.append(name)
+        pid_file.unlink(missing_ok=True)
+    with step("stop PostgreSQL (only if `up` started it)"):
+        pg = postgres.stop(cfg)
+    if pg:
+        stopped.append(f"postgresql {pg}")
+    return stopped
+
+
+@dataclass(frozen=True)
+class ServiceStatus:
+    name: str
+    state: str  # running | stopped | stale pid | foreign (port held by another process)
+    pid: int | None
+    address: str
+
+
+def status(cfg: StackConfig) -> list[ServiceStatus]:
+    rows = []
+    for name, port in ((ckan.NAME, cfg.ckan_port), (solr.NAME, cfg.solr_port),
+                       (redis_service.NAME, cfg.redis_port)):
+        pid = read_pid(cfg.pid_file(name))
+        if pid is not None and pid_alive(pid):
+            state = "running" if port_open(port) else "starting"
+        elif port_open(port):
+            state = "foreign"
+        else:
+            state = "stale pid" if pid is not None else "stopped"
+        rows.append(ServiceStatus(name, state, pid if state in ("running", "starting") else None,
+                                  f"{HOST}:{port}"))
+    clusters = postgres.clusters()
+    if clusters:
+        c = sorted(clusters, key=lambda c: int(c.version.split(".")[0]))[-1]
+        mine = (cfg.run_dir / postgres.STARTED_MARK).exists()
+        state = ("running" if c.online else "stopped") + (" (started by up)" if mine and c.online
+                                                          else "")
+        rows.append(ServiceStatus(f"postgresql {c.version}/{c.name}", state, None,
+                                  f"{HOST}:{c.port}"))
+    else:
+        rows.append(ServiceStatus("postgresql", "not installed", None, "-"))
+    return rows
