@@ -137,7 +137,11 @@ def partial_model(model: type[M], fields: dict[str, Any], exc: ValidationError) 
                 continue
         else:
             values[name] = fields[key]
-    return model.model_construct(**values)
+    partial = model.model_construct(**values)
+    for name in model.model_fields:
+        if name in bad or model.model_fields[name].alias in bad:
+            partial.__dict__.pop(name, None)  # a failed field reads as missing, not as its default
+    return partial
 
 
 def as_list(value: Any) -> list:

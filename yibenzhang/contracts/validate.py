@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 from yibenzhang.contracts.checks import ALL_CHECKS, Check
 from yibenzhang.contracts.model import Contract
 from yibenzhang.contracts.parts import build_parts
-from yibenzhang.contracts.problems import Finding, Problem, dotted, sort_key
+from yibenzhang.contracts.problems import Finding, Problem, Prop, Segment, YamlPath, dotted, sort_key
 from yibenzhang.contracts.yamldoc import YamlSyntaxError, duplicate_keys, locate, parse
 
 __all__ = ["Problem", "contract_paths", "has_errors", "validate_file", "validate_paths", "validate_text"]
@@ -72,7 +73,7 @@ def validate_text(text: str, file: str = "<text>", file_stem: str | None = None,
         return [Problem(file, locate(doc.root, ()), "", f"the contract is {kind}; start from contracts/_template.yaml")]
 
     def problem(f: Finding) -> Problem:
-        return Problem(file, locate(doc.root, f.path), dotted(f.path), f.message, f.severity)
+        return Problem(file, locate(doc.root, f.path), dotted(named_path(doc.data, f.path)), f.message, f.severity)
 
     parts, model_findings = build_parts(doc.data, file_stem)
     check_findings = [f for check in checks for f in check(parts)]
@@ -86,6 +87,32 @@ def validate_text(text: str, file: str = "<text>", file_stem: str | None = None,
         except Exception as exc:  # the safety net: report, never hide, what the loader rejects
             problems.append(Problem(file, None, "", f"the contract cannot be loaded: {exc}"))
     return sorted(set(problems), key=sort_key)
+
+
+def named_path(data: Any, path: YamlPath) -> YamlPath:
+    """Show customProperties items by name (`customProperties[catalog]`), not by index, when
+    the name is unique in its list."""
+    named: list[Segment] = []
+    current = data
+    for seg in path:
+        if isinstance(seg, int) and named and named[-1] == "customProperties" and isinstance(current, list):
+            item = current[seg] if 0 <= seg < len(current) else None
+            name = item.get("property") if isinstance(item, dict) else None
+            same = [p for p in current if isinstance(p, dict) and p.get("property") == name]
+            if isinstance(name, str) and len(same) == 1:
+                named.append(Prop(name))
+                current = item
+                continue
+        named.append(seg)
+        if isinstance(current, dict):
+            current = current.get(seg) if isinstance(seg, str) else None
+        elif isinstance(current, list) and isinstance(seg, int) and 0 <= seg < len(current):
+            current = current[seg]
+        elif isinstance(current, list) and isinstance(seg, Prop):
+            current = next((p for p in reversed(current) if isinstance(p, dict) and p.get("property") == seg.name), None)
+        else:
+            current = None
+    return tuple(named)
 
 
 def has_errors(problems: Iterable[Problem]) -> bool:
