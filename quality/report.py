@@ -1,0 +1,92 @@
+"""问题清单: the issues of one run fed back to the department that owns the dataset."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Mapping
+
+SUGGESTED_FIX = {
+    "nullValues": "补齐必填项 / fill in the required value at the source",
+    "missingValues": "用实际值替换占位符 / replace placeholders with real values or leave empty",
+    "duplicateValues": "删除重复记录或核对主键 / remove duplicate records or correct the key",
+    "rowCount": "核对导出是否完整 / check that the export is complete",
+    "uscc": "按营业执照核对统一社会信用代码 / check the code against the business licence (GB 32100)",
+    "ric": "核对身份证号码（校验位、出生日期、地址码） / check the ID number (GB 11643)",
+    "district_code": "使用现行县级行政区划代码 / use a current county-level district code",
+    "district_name": "使用现行县级行政区划名称 / use a current county-level district name",
+    "validValues": "使用代码表中的取值 / use a value from the code table",
+    "pattern": "按规定格式填写 / write the value in the required format",
+    "range": "核对数值是否在合理范围 / check the value is within the allowed range",
+    "notAfter": "核对日期（不应晚于今天） / check the date (it cannot be in the future)",
+    "quarantine": "按原因修正后重新报送 / correct the rows and deliver them again",
+}
+
+
+@dataclass(frozen=True)
+class QualityIssue:
+    dataset: str
+    department: str
+    rule_id: str  # "quarantine:<reason>" for rows quarantined before the check
+    column: str | None
+    severity: str
+    count: int
+    description: str
+    suggested_fix: str
+    samples: list = field(default_factory=list)
+
+
+def _fix_key(rule) -> str:
+    if rule is None:
+        return ""
+    if rule.code_rule:
+        return rule.code_rule
+    if rule.metric == "invalidValues":
+        return _invalid_kind(rule)
+    return rule.metric
+
+
+def _invalid_kind(rule) -> str:
+    expectation = rule.gx.expectation_type
+    return {
+        "expect_column_values_to_be_in_set": "validValues",
+        "expect_column_values_to_match_regex": "pattern",
+        "expect_column_values_to_be_between": "range",
+    }.get(expectation, "notAfter")
+
+
+def issues_for_department(
+    dataset: str,
+    department: str,
+    results: Iterable,
+    quarantine_summary: Iterable[Mapping[str, Any]] = (),
+    rules: Iterable | None = None,
+) -> list[QualityIssue]:
+    """Failed checks and quarantine reasons as a list for the owner, blocking first, then by count.
+
+    `quarantine_summary`: one mapping per reason with `reason`, `count` and optionally `column`
+    and `samples`. `rules` (the `CompiledRule`s of the run) gives readable reasons and fixes.
+    """
+    by_id = {r.rule_id: r for r in rules or []}
+    issues: list[QualityIssue] = []
+    for result in results:
+        if result.passed and not result.unexpected_count:
+            continue
+        rule = by_id.get(result.rule_id)
+        description = rule.reason if rule else f"{result.rule_id} failed"
+        if result.error:
+            description += f" (check could not run: {result.error})"
+        issues.append(QualityIssue(
+            dataset=dataset, department=department, rule_id=result.rule_id,
+            column=result.column, severity=str(result.severity),
+            count=max(result.unexpected_count, 1), description=description,
+            suggested_fix=SUGGESTED_FIX.get(_fix_key(rule), SUGGESTED_FIX["quarantine"]),
+            samples=list(result.sample),
+        ))
+    for entry in quarantine_summary:
+        issues.append(QualityIssue(
+            dataset=dataset, department=department, rule_id=f"quarantine:{entry['reason']}",
+            column=entry.get("column"), severity="error", count=int(entry["count"]),
+            description=f"{entry['count']} rows quarantined: {entry['reason']}",
+            suggested_fix=SUGGESTED_FIX["quarantine"], samples=list(entry.get("samples", [])),
+        ))
+    return sorted(issues, key=lambda i: (i.severity != "error", -i.count, i.rule_id))
