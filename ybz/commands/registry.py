@@ -25,8 +25,20 @@ from yibenzhang.registry.views import list_resources, resource_detail, resource_
 from yibenzhang.settings import get_settings
 
 app = typer.Typer(help="资源登记 — register, review and retire data resources.", no_args_is_help=True)
-out = Console()
-err = Console(stderr=True)
+
+
+class _LazyConsole:
+    """Consoles made at use time, so the terminal width (COLUMNS) is read when printing."""
+
+    def __init__(self, stderr: bool = False) -> None:
+        self.stderr = stderr
+
+    def print(self, *objects: Any) -> None:
+        Console(stderr=self.stderr).print(*objects)
+
+
+out = _LazyConsole()
+err = _LazyConsole(stderr=True)
 
 
 def default_actor() -> str:
@@ -68,7 +80,10 @@ def list_(as_json: AsJson = False) -> None:
         _dump(rows)
         return
     table = Table(title="资源登记 registry")
-    for header in ("id", "code", "name", "department", "state", "security", "last transition"):
+    # Identifiers fold instead of being cut with an ellipsis: they are copied into commands.
+    table.add_column("id", overflow="fold")
+    table.add_column("code", overflow="fold")
+    for header in ("name", "department", "state", "security", "last transition"):
         table.add_column(header)
     for row in rows:
         last = row["last_transition"]
