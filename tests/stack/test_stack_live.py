@@ -1,0 +1,108 @@
+"""The running stack (`ybz stack up`): CKAN, Solr, Chinese search, the scheming schema."""
+
+from __future__ import annotations
+
+import json
+import urllib.parse
+import urllib.request
+
+import ckanapi
+import pytest
+
+from ybz.stack import stack
+from ybz.stack.envfile import read_env
+from ybz.stack.procs import read_pid
+
+pytestmark = pytest.mark.ckan
+
+
+def _get_json(url: str) -> dict:
+    with urllib.request.urlopen(url, timeout=30) as resp:
+        return json.loads(resp.read())
+
+
+def test_ckan_answers_status_show(ckan):
+    status = ckan.action.status_show()
+    assert status["ckan_version"] == "2.12.0"
+    assert {"scheming_datasets", "dcat"} <= set(status["extensions"])
+    assert status["locale_default"] == "zh_Hans_CN"
+
+
+def test_solr_core_is_up_and_uses_cjk_bigrams(stack_cfg, stack_env):
+    core = f"{stack_cfg.solr_url}/ckan"
+    assert _get_json(f"{core}/select?q=*:*&rows=0&wt=json")["responseHeader"]["status"] == 0
+    # Solr's field analysis shows how a title is tokenized at index time.
+    query = urllib.parse.urlencode({"analysis.fieldtype": "text",
+                                    "analysis.fieldvalue": "企业登记信息", "wt": "json"})
+    analysis = _get_json(f"{core}/analysis/field?{query}")
+    stages = analysis["analysis"]["field_types"]["text"]["index"]
+    final_tokens = {t["text"] for t in stages[-1]}
+    assert {"企业", "登记", "信息"} <= final_tokens, f"no CJK bigrams: {sorted(final_tokens)}"
+
+
+def test_chinese_search_finds_by_words_inside_titles_and_notes(ckan, test_org, valid_fields):
+    ent = ckan.action.package_create(name=f"{test_org}-ent", title="企业登记信息",
+                                     owner_org=test_org, **valid_fields)
+    eld = ckan.action.package_create(name=f"{test_org}-eld", title="机构名录",
+                                     notes="全市养老机构的基本情况", owner_org=test_org,
+                                     **valid_fields)
+
+    def found(q: str) -> set[str]:
+        res = ckan.action.package_search(q=q, fq=f"organization:{test_org}",
+                                         include_private=True)
+        return {d["name"] for d in res["results"]}
+
+    assert found("企业") == {ent["name"]}, "q=企业 must find the 企业登记信息 title, only it"
+    assert found("养老") == {eld["name"]}, "q=养老 must find the 养老机构 notes, only them"
+    assert found("登记信息") == {ent["name"]}
+    assert found("税务") == set(), "a word in neither dataset must find nothing"
+
+
+def test_scheming_schema_is_active(ckan):
+    schema = ckan.action.scheming_dataset_schema_show(type="dataset")
+    names = {f["field_name"] for f in schema["dataset_fields"]}
+    assert {"resource_code", "security_level", "data_items", "freshness"} <= names
+
+
+def test_schema_validates_vocabulary_and_rejects_core(ckan, test_org, valid_fields):
+    pkg = ckan.action.package_create(
+        name=f"{test_org}-fields", title="字段测试", owner_org=test_org,
+        summary="摘要文本", related_resource_codes=["A1", "B2"],
+        last_updated="2025-01-02T03:04:05",
+        data_items=json.dumps([{"name": "uscc", "label": "统一社会信用代码"}], ensure_ascii=False),
+        **valid_fields)
+    shown = ckan.action.package_show(id=pkg["id"])
+    assert shown["notes"] == "摘要文本", "notes defaults to the summary"
+    assert shown["related_resource_codes"] == ["A1", "B2"]
+    assert shown["format"] == "spreadsheet" and shown["resource_code"] == "TEST-0001"
+    assert json.loads(shown["data_items"])[0]["name"] == "uscc"
+    with pytest.raises(ckanapi.ValidationError) as err:
+        ckan.action.package_create(name=f"{test_org}-core", title="核心", owner_org=test_org,
+                                   **{**valid_fields, "security_level": "core"})
+    assert "security_level" in err.value.error_dict
+
+
+def test_private_dataset_is_invisible_to_anonymous(ckan, stack_env, test_org, valid_fields):
+    pkg = ckan.action.package_create(name=f"{test_org}-private", title="内部资料",
+                                     owner_org=test_org, private=True, **valid_fields)
+    anonymous = ckanapi.RemoteCKAN(stack_env["YBZ_CKAN_URL"])
+    with pytest.raises((ckanapi.NotAuthorized, ckanapi.NotFound)):
+        anonymous.action.package_show(id=pkg["id"])
+    names = {d["name"] for d in anonymous.action.package_search(q="内部资料")["results"]}
+    assert pkg["name"] not in names
+
+
+def test_dcat_endpoint_serves_the_catalog(stack_env):
+    with urllib.request.urlopen(f"{stack_env['YBZ_CKAN_URL']}/catalog.ttl", timeout=30) as resp:
+        body = resp.read().decode()
+    assert "dcat:Catalog" in body
+
+
+def test_up_twice_is_idempotent(stack_cfg, stack_env):
+    pids = {name: read_pid(stack_cfg.pid_file(name)) for name in stack.OWN_SERVICES}
+    first = stack.up(stack_cfg)
+    second = stack.up(stack_cfg)
+    assert first == second == read_env(stack_cfg.env_file), "env file must not churn"
+    assert first["YBZ_CKAN_API_TOKEN"] == stack_env["YBZ_CKAN_API_TOKEN"], "token was reissued"
+    after = {name: read_pid(stack_cfg.pid_file(name)) for name in stack.OWN_SERVICES}
+    assert after == pids, "a second `up` must not restart running services"
