@@ -19,13 +19,19 @@ DCAT_AP_3 = SHACL_DIR / "dcat-ap_3_shacl_shapes.ttl"
 SH = rdflib.Namespace("http://www.w3.org/ns/shacl#")
 
 
+def _turtle_text(response: requests.Response) -> str:
+    # Turtle is UTF-8 by definition; CKAN's text/turtle has no charset, and requests would
+    # fall back to ISO-8859-1 and garble every Chinese literal.
+    return response.content.decode("utf-8")
+
+
 def fetch_dataset(ckan_url: str, name: str, timeout: float = 30, headers: dict | None = None) -> rdflib.Graph:
     """GET /dataset/<name>.ttl and parse it; raises with the URL and status when CKAN refuses."""
     url = f"{ckan_url.rstrip('/')}/dataset/{name}.ttl"
     response = requests.get(url, timeout=timeout, headers=headers or {})
     if response.status_code != 200:
         raise LookupError(f"{url}: HTTP {response.status_code}")
-    return rdflib.Graph().parse(data=response.text, format="turtle")
+    return rdflib.Graph().parse(data=_turtle_text(response), format="turtle")
 
 
 def fetch_catalog(ckan_url: str, timeout: float = 60, max_pages: int = 50) -> rdflib.Graph:
@@ -39,8 +45,9 @@ def fetch_catalog(ckan_url: str, timeout: float = 60, max_pages: int = 50) -> rd
                 raise LookupError(f"{url}?page=1: HTTP {response.status_code}")
             break  # past the last page
         before = len(graph)
-        graph.parse(data=response.text, format="turtle")
-        if len(graph) == before or "nextPage" not in response.text:
+        text = _turtle_text(response)
+        graph.parse(data=text, format="turtle")
+        if len(graph) == before or "nextPage" not in text:
             break
     return graph
 

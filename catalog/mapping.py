@@ -21,6 +21,10 @@ from yibenzhang.registry.codes import ckan_name
 from yibenzhang.vocabulary import LifecycleState, ResourceAttribute, SecurityLevel
 
 
+CSV_FILE_TYPE = "http://publications.europa.eu/resource/authority/file-type/CSV"
+CSV_MEDIA_TYPE = "http://www.iana.org/assignments/media-types/text/csv"
+
+
 @dataclass
 class PublishItem:
     """Everything the catalog needs to know about one resource at publish time."""
@@ -76,8 +80,10 @@ def download_resource(contract: Contract, decision: Decision, name: str, downloa
     return {
         "name": f"{contract.catalog.resource_name}（开放数据）",
         "url": f"{download_base_url.rstrip('/')}/{name}.csv",
-        "format": "CSV",
-        "mimetype": "text/csv",
+        # Vocabulary IRIs, not "CSV"/"text/csv": DCAT-AP 3 wants dct:format and dcat:mediaType
+        # as typed IRIs, and ckanext-dcat emits plain strings as literals.
+        "format": CSV_FILE_TYPE,
+        "mimetype": CSV_MEDIA_TYPE,
         "description": description,
     }
 
