@@ -80,6 +80,50 @@ def test_retried_run_reopens_the_same_record(session):
     assert session.query(Run).count() == 1
 
 
+@dataclass(frozen=True)
+class Scores:  # the shape of quality.score.QualityScore
+    overall: float
+    by_dimension: dict[str, float]
+
+
+@dataclass
+class Check:  # the shape of quality's CheckResult
+    rule_id: str
+    dimension: str
+    severity: str
+    passed: bool
+    unexpected_count: int = 0
+    element_count: int = 0
+    error: str | None = None
+
+
+def test_counts_set_while_staging_survive_a_blocked_finish(session):
+    run = runs.start_run(session, "r7", "ds", started_at=T0)
+    run.rows_in, run.rows_loaded, run.rows_quarantined = 10, 7, 3
+    runs.record_check_results(session, run, [Check("x_valid", "validity", "error", False, error="regex unsupported")])
+    runs.record_scores(session, run, Scores(overall=80.0, by_dimension={"validity": 60.0, "completeness": 100.0}))
+    runs.finish_run(session, run, status="blocked", message="blocking checks failed: x_valid")
+    session.commit()
+    session.expire_all()
+    stored = runs.latest_run(session, "ds", run_id="r7")
+    assert (stored.status, stored.rows_in, stored.rows_loaded, stored.rows_quarantined) == ("blocked", 10, 7, 3), (
+        "finish_run without counts must keep the counts recorded while staging"
+    )
+    assert stored.check_results[0].error == "regex unsupported"
+    assert {s.dimension: s.score for s in stored.scores} == {"validity": 60.0, "completeness": 100.0, "overall": 80.0}
+    assert runs.last_successful_update(session, "ds") is None, "a blocked run is not an update"
+    with pytest.raises(ValueError, match=r"rows_in \(10\) != rows_loaded \(7\) \+ rows_quarantined \(4\)"):
+        runs.finish_run(session, stored, status="succeeded", rows_quarantined=4)
+
+
+def test_latest_run_of_a_given_run_id(session):
+    runs.start_run(session, "older", "ds", started_at=T0)
+    runs.start_run(session, "newer", "ds", started_at=T0 + timedelta(hours=1))
+    assert runs.latest_run(session, "ds").run_id == "newer"
+    assert runs.latest_run(session, "ds", run_id="older").run_id == "older"
+    assert runs.latest_run(session, "ds", run_id="absent") is None
+
+
 @pytest.mark.parametrize(
     ("call", "expected"),
     [
@@ -87,7 +131,7 @@ def test_retried_run_reopens_the_same_record(session):
          r"run r1/ds file x/中文.csv: rows_in \(10\) != rows_loaded \(8\) \+ rows_quarantined \(1\)"),
         (lambda s, r: runs.record_file_loads(s, r, [Load("a.csv", -1, 0, 0)]), "rows_in must be a non-negative integer"),
         (lambda s, r: runs.record_file_loads(s, r, [{"file": "a.csv", "rows_in": 1}]), "has no 'rows_loaded'"),
-        (lambda s, r: runs.finish_run(s, r, status="ok"), "status must be succeeded or failed, got 'ok'"),
+        (lambda s, r: runs.finish_run(s, r, status="ok"), r"status must be one of \['succeeded', 'blocked', 'failed'\], got 'ok'"),
         (lambda s, r: runs.finish_run(s, r, status="failed", promoted=True), "a failed run cannot have promoted data"),
         (lambda s, r: runs.finish_run(s, r, status="succeeded", rows_in=3, rows_loaded=1, rows_quarantined=1),
          r"run r1/ds: rows_in \(3\) != rows_loaded \(1\) \+ rows_quarantined \(1\)"),

@@ -241,6 +241,7 @@ class CheckResult(Base):
     unexpected_count: Mapped[int | None] = mapped_column(Integer)
     element_count: Mapped[int | None] = mapped_column(Integer)
     sample: Mapped[Any | None] = mapped_column(JSON)
+    error: Mapped[str | None] = mapped_column(Text)  # the check could not be evaluated
 
     run: Mapped[Run] = relationship(back_populates="check_results")
 

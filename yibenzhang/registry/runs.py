@@ -20,8 +20,10 @@ from sqlalchemy.orm import Session
 from yibenzhang.registry.models import CheckResult, FileLoad, QualityScore, Run, utcnow
 from yibenzhang.vocabulary import QualityDimension, Severity
 
-RUNNING, SUCCEEDED, FAILED = "running", "succeeded", "failed"
-RUN_STATUSES = (RUNNING, SUCCEEDED, FAILED)
+# blocked: blocking quality checks failed, nothing promoted; failed: the run itself broke.
+RUNNING, SUCCEEDED, BLOCKED, FAILED = "running", "succeeded", "blocked", "failed"
+RUN_STATUSES = (RUNNING, SUCCEEDED, BLOCKED, FAILED)
+FINAL_STATUSES = (SUCCEEDED, BLOCKED, FAILED)
 OVERALL = "overall"  # the dataset's overall score next to the per-dimension ones
 
 _MISSING = object()
@@ -98,16 +100,26 @@ def finish_run(
     message: str | None = None,
     finished_at: datetime | None = None,
 ) -> Run:
-    """Close a run with its outcome (`succeeded` or `failed`) and counts."""
+    """Close a run with its outcome (succeeded, blocked or failed). Counts, ledger version and
+    message left as None keep what the run record already holds (e.g. counts set when staging)."""
     run = _run(session, run)
-    if status not in (SUCCEEDED, FAILED):
-        raise ValueError(f"run {run.run_id}/{run.dataset_id}: status must be succeeded or failed, got {status!r}")
+    where = f"run {run.run_id}/{run.dataset_id}"
+    if status not in FINAL_STATUSES:
+        raise ValueError(f"{where}: status must be one of {list(FINAL_STATUSES)}, got {status!r}")
     if promoted and status != SUCCEEDED:
-        raise ValueError(f"run {run.run_id}/{run.dataset_id}: a failed run cannot have promoted data")
-    _check_counts(f"run {run.run_id}/{run.dataset_id}", rows_in, rows_loaded, rows_quarantined)
+        raise ValueError(f"{where}: a {status} run cannot have promoted data")
+    counts = [
+        run_value if new is None else new
+        for new, run_value in ((rows_in, run.rows_in), (rows_loaded, run.rows_loaded), (rows_quarantined, run.rows_quarantined))
+    ]
+    _check_counts(where, *counts)
     run.status = status
-    run.rows_in, run.rows_loaded, run.rows_quarantined = rows_in, rows_loaded, rows_quarantined
-    run.ledger_version, run.promoted, run.message = ledger_version, promoted, message
+    run.rows_in, run.rows_loaded, run.rows_quarantined = counts
+    run.promoted = promoted
+    if ledger_version is not None:
+        run.ledger_version = ledger_version
+    if message is not None:
+        run.message = message
     run.finished_at = finished_at or utcnow()
     session.flush()
     return run
@@ -138,7 +150,8 @@ def record_file_loads(session: Session, run: Run | int, loads: Iterable[Any]) ->
 
 def record_check_results(session: Session, run: Run | int, results: Iterable[Any]) -> list[CheckResult]:
     """Per-rule outcomes: items with rule_id, dimension, severity, passed and optionally
-    expectation_type, column, unexpected_count, element_count, sample (JSON-able)."""
+    expectation_type, column, unexpected_count, element_count, sample (JSON-able) and error
+    (why the check could not be evaluated)."""
     run = _run(session, run)
     records = []
     for item in results:
@@ -163,6 +176,7 @@ def record_check_results(session: Session, run: Run | int, results: Iterable[Any
             element_count=_get(item, "element_count", None),
             # Dates, decimals and the like become strings instead of failing the run.
             sample=json.loads(json.dumps(sample, ensure_ascii=False, default=str)) if sample is not None else None,
+            error=_get(item, "error", None),
         )
         run.check_results.append(record)
         records.append(record)
@@ -170,9 +184,15 @@ def record_check_results(session: Session, run: Run | int, results: Iterable[Any
     return records
 
 
-def record_scores(session: Session, run: Run | int, scores: Mapping[str, float]) -> list[QualityScore]:
-    """Scores per dimension identifier (plus `overall`), replacing any earlier ones of the run."""
+def record_scores(session: Session, run: Run | int, scores: Any) -> list[QualityScore]:
+    """Scores per dimension identifier (plus `overall`), replacing any earlier ones of the run.
+
+    `scores` is a mapping {dimension: score} or an object with `by_dimension` (mapping) and
+    `overall` (quality.score.QualityScore). The scale is the caller's (quality uses 0-100).
+    """
     run = _run(session, run)
+    if not isinstance(scores, Mapping):
+        scores = {**_get(scores, "by_dimension"), OVERALL: _get(scores, "overall")}
     allowed = [*QualityDimension.allowed(), OVERALL]
     run.scores.clear()
     records = []
@@ -189,11 +209,13 @@ def record_scores(session: Session, run: Run | int, scores: Mapping[str, float])
     return records
 
 
-def latest_run(session: Session, dataset_id: str) -> Run | None:
-    """The most recently started run of a dataset, whatever its outcome."""
-    return session.execute(
-        select(Run).where(Run.dataset_id == dataset_id).order_by(Run.started_at.desc(), Run.id.desc()).limit(1)
-    ).scalar_one_or_none()
+def latest_run(session: Session, dataset_id: str, run_id: str | None = None) -> Run | None:
+    """The most recently started run of a dataset, whatever its outcome; with `run_id`, that
+    run's record for the dataset."""
+    query = select(Run).where(Run.dataset_id == dataset_id)
+    if run_id is not None:
+        query = query.where(Run.run_id == run_id)
+    return session.execute(query.order_by(Run.started_at.desc(), Run.id.desc()).limit(1)).scalar_one_or_none()
 
 
 def last_successful_update(session: Session, dataset_id: str) -> datetime | None:

@@ -1,0 +1,26 @@
+"""Check results keep why a check could not be evaluated (counted as failed).
+
+Revision ID: 0003
+Revises: 0002
+Create Date: 2026-11-21
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0003"
+down_revision = "0002"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("check_results", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("error", sa.Text(), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("check_results", schema=None) as batch_op:
+        batch_op.drop_column("error")
