@@ -241,3 +241,34 @@ def test_catalog_endpoint_lists_our_dataset_and_only_site_level_shapes_fail(sess
     assert not elsewhere, "dataset/distribution violations:\n" + "\n".join(map(str, elsewhere))
     unexpected = [v for v in report.by_severity("Violation") if v.path not in CATALOG_LEVEL_PATHS]
     assert not unexpected, "catalog-level violations beyond the documented ones:\n" + "\n".join(map(str, unexpected))
+
+
+def test_cli_publish_then_status(registry_url, dept, admin, anonymous, ckan_env, monkeypatch):
+    """`ybz catalog publish` builds items from the registry and marks them published."""
+    import yaml
+    from catalog_helpers import TEMPLATE
+    from typer.testing import CliRunner
+
+    from yibenzhang.registry.db import session_scope
+    from yibenzhang.registry.lifecycle import approve, submit
+    from yibenzhang.registry.models import Resource
+    from ybz.commands.catalog import app
+
+    data = yaml.safe_load(yaml.safe_dump(TEMPLATE, allow_unicode=True))
+    data["id"] = f"cli_{dept}"
+    data["customProperties"][0]["value"].update(provider_code=dept, security_level="general", open_type="conditional",
+                                                open_condition="实名注册后下载")
+    with session_scope(registry_url) as session:
+        submit(session, yaml.safe_dump(data, allow_unicode=True), actor="dept")
+        code = approve(session, data["id"], actor="steward").resource_code
+    monkeypatch.setenv("YBZ_REGISTRY_URL", registry_url)
+    monkeypatch.setenv("YBZ_CKAN_URL", ckan_env["YBZ_CKAN_URL"])
+    monkeypatch.setenv("YBZ_CKAN_API_TOKEN", ckan_env["YBZ_CKAN_API_TOKEN"])
+    result = CliRunner().invoke(app, ["publish", "--json"])
+    assert result.exit_code == 0, result.output
+    assert anonymous.action.package_show(id=ckan_name(code))["open_type"] == "conditional"
+    with session_scope(registry_url) as session:
+        assert session.get(Resource, data["id"]).state == "published"
+    monkeypatch.setenv("COLUMNS", "200")
+    status = CliRunner().invoke(app, ["status"])
+    assert status.exit_code == 0 and ckan_name(code) in status.output, status.output

@@ -49,8 +49,9 @@ def status() -> None:
         )
         if state.waiting:
             table = Table(title="待发送 / 失败 (outbox)")
-            for column in ("id", "dataset", "resource", "action", "status", "attempts", "last error"):
-                table.add_column(column)
+            for column in ("id", "dataset", "resource", "action", "status", "attempts"):
+                table.add_column(column, no_wrap=True)
+            table.add_column("last error", overflow="fold")
             for row in state.waiting:
                 table.add_row(str(row.id), row.dataset_name, row.resource_id, row.action, row.status,
                               str(row.attempts), row.last_error or "")
@@ -58,7 +59,7 @@ def status() -> None:
         if state.published:
             table = Table(title="已发布 (catalog_published)")
             for column in ("dataset", "resource", "action", "published at", "hash"):
-                table.add_column(column)
+                table.add_column(column, no_wrap=True)
             for row in state.published:
                 table.add_row(row.dataset_name, row.resource_id, row.action,
                               row.published_at.strftime("%Y-%m-%d %H:%M:%S UTC"), row.payload_hash[:12])
