@@ -164,6 +164,16 @@ def _validate(url, connection, table, contract, rules, result_format) -> dict[st
     install_regex_mapping()
     context = gx.get_context(mode="ephemeral")
     datasource = context.data_sources.add_sql(name="ledger", connection_string=url)
+    try:
+        return _run_suite(context, datasource, connection, table, contract, rules, result_format)
+    finally:
+        # GX's own engines hold DuckDB connections (reflection): close them, or the ledger
+        # file stays open and locked after the check.
+        datasource.get_execution_engine().engine.dispose()
+        datasource.get_engine().dispose()
+
+
+def _run_suite(context, datasource, connection, table, contract, rules, result_format):
     keep_connection_open(datasource.get_execution_engine(), connection)
     asset = datasource.add_table_asset(name=table, table_name=table)
     batch = asset.add_batch_definition_whole_table("whole_table")

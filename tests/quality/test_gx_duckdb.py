@@ -1,0 +1,127 @@
+"""GX on DuckDB: suite results equal the counts computed by hand and by the SQL predicates."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import duckdb
+import pytest
+from quality_helpers import TEMPLATE
+
+from stdnum.cn import uscc as stdnum_uscc
+
+from quality.codes import register_code_functions
+from quality.gx_duckdb import run_checks
+from quality.rules import compile_rules
+from yibenzhang.contracts.load import load_contract
+
+TODAY = dt.date(2025, 6, 30)
+
+# Rows of enterprise_registry (template contract) with known defects.
+ROWS = [
+    # uscc, name, legal_rep_id, capital, established, district, status
+    ("91110000600037341L", "甲", None, 10.0, "2020-01-01", "320612", "存续"),
+    ("91110000600037341L", "乙", None, -1.0, "2030-01-01", "320611", "x"),   # dup, <0, future, retired district, bad status
+    ("91110000600037341X", None, "11010119900307001X", None, None, None, "注销"),  # bad check digit, 3 nulls, bad ID
+    ("91320612MA1XXXXXX0", "丁", None, 0.0, "2025-06-30", "320685", "吊销"),  # uscc check digit wrong
+]
+EXPECTED = {
+    "uscc_not_null": 0,
+    "enterprise_name_not_null": 1,
+    "established_on_not_null": 1,
+    "district_code_not_null": 1,
+    "district_code_district_code": 1,
+    "status_not_null": 0,
+    "capital_non_negative": 1,
+    "established_not_in_future": 1,
+    "status_in_code_table": 1,
+    "uscc_unique": 2,
+    "not_empty": 0,
+}
+
+
+@pytest.fixture(scope="module")
+def ledger(tmp_path_factory):
+    path = tmp_path_factory.mktemp("ledger") / "ledger.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute("""CREATE TABLE enterprise_registry (uscc VARCHAR, enterprise_name VARCHAR,
+        legal_rep_id VARCHAR, registered_capital DOUBLE, established_on DATE,
+        district_code VARCHAR, status VARCHAR)""")
+    con.executemany("INSERT INTO enterprise_registry VALUES (?, ?, ?, ?, ?, ?, ?)", ROWS)
+    con.close()
+    return path
+
+
+@pytest.fixture(scope="module")
+def checked(ledger):
+    contract = load_contract(TEMPLATE)
+    rules = compile_rules(contract, today=TODAY)
+    return rules, {r.rule_id: r for r in run_checks(ledger, "enterprise_registry", contract, rules=rules)}
+
+
+def test_every_rule_has_a_result_and_none_errored(checked):
+    rules, results = checked
+    assert list(results) == [r.rule_id for r in rules]
+    errors = {k: r.error for k, r in results.items() if r.error}
+    assert not errors, f"GX could not evaluate: {errors} (see quality/gx_duckdb.py workarounds)"
+
+
+def test_gx_counts_match_hand_counts(checked):
+    _, results = checked
+    got = {k: results[k].unexpected_count for k in EXPECTED}
+    assert got == EXPECTED
+    assert all(r.element_count == len(ROWS) for k, r in results.items() if k != "not_empty")
+    assert results["not_empty"].passed and results["not_empty"].element_count == len(ROWS)
+
+
+def test_gx_counts_match_the_sql_predicates(checked, ledger):
+    rules, results = checked
+    # Opening read-only also proves run_checks released the file (no other config still open).
+    con = duckdb.connect(str(ledger), read_only=True)
+    register_code_functions(con)
+    for rule in rules:
+        if rule.metric == "rowCount":
+            continue
+        clause = "WHERE" if rule.row_level else "QUALIFY"
+        (n,) = con.execute(
+            f"SELECT count(*) FROM (SELECT * FROM enterprise_registry {clause} {rule.violation_sql()})"
+        ).fetchone()
+        assert results[rule.rule_id].unexpected_count == n, (
+            f"{rule.rule_id}: GX counted {results[rule.rule_id].unexpected_count}, "
+            f"predicate {rule.violation_sql()} counts {n}"
+        )
+    con.close()
+
+
+def test_code_checks_and_samples(checked):
+    _, results = checked
+    uscc = results["uscc_uscc"]
+    assert uscc.expectation_type == "unexpected_rows_expectation"
+    invalid = sorted({row[0] for row in ROWS if not stdnum_uscc.is_valid(row[0])})
+    assert "91110000600037341X" in invalid and len(invalid) == 2, invalid
+    assert (uscc.unexpected_count, sorted(uscc.sample)) == (2, invalid), uscc
+    rep = results["legal_rep_id_valid"]
+    assert rep.severity == "warning" and rep.unexpected_count == 1 and not rep.passed
+    assert results["status_in_code_table"].sample == ["x"]
+    assert results["established_not_in_future"].sample == [dt.date(2030, 1, 1)]
+    assert not results["uscc_unique"].passed and results["uscc_unique"].blocking
+
+
+def test_regex_expectation_runs_on_duckdb(tmp_path):
+    from quality_helpers import build_contract, prop, rule
+
+    path = tmp_path / "l.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute("CREATE TABLE t AS SELECT * FROM (VALUES ('a-1'), ('b-22'), ('C-3'), (NULL)) v(tag)")
+    con.close()
+    contract = build_contract([prop("tag", quality=[
+        rule("tag_format", "invalidValues", arguments={"pattern": "^[a-z]-[0-9]$"})])])
+    (result,) = run_checks(path, "t", contract)
+    assert result.error is None, result.error
+    assert result.expectation_type == "expect_column_values_to_match_regex"
+    assert (result.unexpected_count, sorted(result.sample)) == (2, ["C-3", "b-22"]), result
+
+
+def test_missing_ledger_is_a_clear_error(tmp_path):
+    with pytest.raises(FileNotFoundError, match="nope.duckdb"):
+        run_checks(tmp_path / "nope.duckdb", "t", load_contract(TEMPLATE))
