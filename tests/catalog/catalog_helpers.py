@@ -50,6 +50,7 @@ class FakeCkan:
         self.orgs: dict[str, dict] = {}
         self.calls: list[tuple[str, str]] = []
         self.down = False
+        self.fail_with: Exception | None = None  # raised by every call, e.g. a 5xx answer
         self.reject: set[str] = set()
 
     def writes(self) -> list[tuple[str, str]]:
@@ -60,6 +61,8 @@ class FakeCkan:
         self.calls.append((action, data.get("name") or data.get("id")))
         if self.down:
             raise requests.ConnectionError("connection refused (fake CKAN is down)")
+        if self.fail_with is not None:
+            raise self.fail_with
         return getattr(self, action)(data)
 
     def organization_show(self, d):

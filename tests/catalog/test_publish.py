@@ -142,3 +142,27 @@ def test_stale_transition_republishes(session, fake_ckan):
     later = NOW + timedelta(days=3)
     report = publish(session, fake_ckan, [make_item(**OPEN)], download_base_url=BASE, now=later)
     assert report.delivered == [name] and fake_ckan.packages[name]["freshness"] == "stale"
+
+
+def test_server_error_keeps_row_pending(session, fake_ckan):
+    from ckanapi.errors import CKANAPIError
+
+    # What ckanapi raises for an HTTP 500 whose body it cannot interpret.
+    fake_ckan.fail_with = CKANAPIError("['http://ckan/api/3/action/organization_show', 500, 'Internal Server Error']")
+    report = publish(session, fake_ckan, [make_item(**OPEN)], download_base_url=BASE, now=NOW)
+    row = session.scalars(select(CatalogOutbox)).one()
+    assert row.status == "pending" and row.attempts == 1 and "500" in row.last_error, (row.status, row.last_error)
+    assert report.stopped_by and report.pending == 1
+    fake_ckan.fail_with = None
+    assert deliver(session, fake_ckan).delivered == [ckan_name("101002/1020210001")]
+
+
+def test_organizations_are_idempotent(fake_ckan):
+    from catalog.publish import ensure_organizations
+
+    departments = {"102021": "市市场监督管理局", "103001": "市卫生健康委员会"}
+    ensure_organizations(fake_ckan, departments)
+    writes = len(fake_ckan.writes())
+    ensure_organizations(fake_ckan, departments)
+    assert len(fake_ckan.writes()) == writes, f"second run must only read: {fake_ckan.writes()[writes:]}"
+    assert {o["title"] for o in fake_ckan.orgs.values()} == set(departments.values())
