@@ -22,3 +22,24 @@ def load_contract(path: Path) -> Contract:
 
 def load_contracts(directory: Path) -> list[Contract]:
     return [load_contract(p) for p in contract_files(directory)]
+
+
+class ContractInvalid(ValueError):
+    """A contract with validation errors; `problems` lists every one (file, line, field)."""
+
+    def __init__(self, path: Path, problems: list):
+        self.path = Path(path)
+        self.problems = problems
+        errors = [p for p in problems if p.is_error]
+        lines = "\n".join(f"  {p.where} {p.field}: {p.message}" for p in errors)
+        super().__init__(f"{path}: {len(errors)} error(s)\n{lines}")
+
+
+def load_checked(path: Path) -> Contract:
+    """Load a contract only if it passes validation (structure and consistency rules)."""
+    from yibenzhang.contracts.validate import has_errors, validate_file  # validate imports model
+
+    problems = validate_file(Path(path))
+    if has_errors(problems):
+        raise ContractInvalid(Path(path), problems)
+    return load_contract(path)
