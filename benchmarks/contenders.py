@@ -1,0 +1,314 @@
+"""What each benchmark contender does. Every function runs inside its own child process
+(benchmarks.child) so its peak memory is its own; each times only its work (imports and setup
+such as creating the registry database are outside the timer) and returns
+`{"seconds": float, "detail": {...}}`.
+
+Work folder layout (benchmarks/out/<N>/, see benchmarks.generate): `scjgj/` is the source
+root's delivery, `utf8/` the UTF-8 copy, `ybz/` the project's home (registry + ledger) the
+`ingest_ours` run creates and the quality contenders read, `baseline/` the DuckDB baseline's
+own Parquet.
+"""
+
+from __future__ import annotations
+
+import codecs
+import datetime as dt
+import shutil
+import time
+from pathlib import Path
+
+from benchmarks.generate import SOURCE_FILE, UTF8_FILE
+
+REPO = Path(__file__).resolve().parent.parent
+CONTRACT = REPO / "contracts" / "_template.yaml"
+DATASET = "enterprise_registry"
+RUN_ID = "bench"
+
+
+def _contract():
+    from yibenzhang.contracts.load import load_contract
+
+    return load_contract(CONTRACT)
+
+
+def _settings(workdir: Path):
+    from yibenzhang.settings import Settings
+
+    home = workdir / "ybz"
+    # An explicit SQLite registry: a YBZ_REGISTRY_URL in the environment must not receive
+    # benchmark runs.
+    return Settings(home=home, source_root=workdir, contracts_dir=REPO / "contracts",
+                    registry_url=f"sqlite:///{(home / 'registry.db').resolve()}")
+
+
+def ledger_db(workdir: Path) -> Path:
+    return workdir / "ybz" / "ledger" / "ledger.duckdb"
+
+
+# ---- ingest ---------------------------------------------------------------------------------
+
+
+def ingest_ours(workdir: Path) -> dict:
+    """The project's path: pipelines.flow.stage (read → standardize → split) + flow.promote;
+    the same steps called directly while pipelines.flow cannot be imported."""
+    contract = _contract()
+    settings = _settings(workdir)
+    shutil.rmtree(settings.home, ignore_errors=True)  # a fresh ledger: promote always writes
+    settings.ensure_dirs()
+    from yibenzhang.registry.db import upgrade
+
+    upgrade(settings.database_url)  # schema creation is setup, not ingest
+    try:
+        from pipelines import flow
+    except ImportError as exc:
+        return _ingest_steps(contract, settings, note=f"pipelines.flow not importable ({exc})")
+    start = time.perf_counter()
+    staged = flow.stage(contract, settings, RUN_ID)
+    middle = time.perf_counter()
+    promoted = flow.promote(contract, settings, RUN_ID)
+    end = time.perf_counter()
+    return {"seconds": end - start, "detail": {
+        "path": "pipelines.flow", "stage_s": round(middle - start, 3),
+        "promote_s": round(end - middle, 3), "rows_in": staged.rows_in,
+        "rows_loaded": staged.rows_loaded, "rows_quarantined": staged.rows_quarantined,
+        "ledger_version": promoted.version, "ledger_rows": promoted.rows,
+    }}
+
+
+def _ingest_steps(contract, settings, note: str) -> dict:
+    """read_source → standardize → split (blocking row rules of quality.rules) → promote."""
+    from quality.codes import register_code_functions
+    from quality.rules import compile_rules
+    from yibenzhang.ingest.read import read_source
+    from yibenzhang.ingest.standardize import standardize
+    from yibenzhang.ledger.quarantine import RowPredicate, split
+    from yibenzhang.ledger.store import open_ledger, promote
+
+    raw, std, candidate = (f"staging.{DATASET}__{s}" for s in ("raw", "standardized", "candidate"))
+    steps: dict[str, float] = {}
+    start = last = time.perf_counter()
+
+    def lap(step: str) -> None:
+        nonlocal last
+        now = time.perf_counter()
+        steps[f"{step}_s"] = round(now - last, 3)
+        last = now
+
+    con = open_ledger(settings.ledger_db)
+    try:
+        con.execute("CREATE SCHEMA IF NOT EXISTS staging")
+        register_code_functions(con)  # the split's code-rule predicates call these macros
+        read = read_source(con, contract, settings.source_root, raw)
+        lap("read")
+        standardize(con, contract, raw, std)
+        lap("standardize")
+        predicates = [RowPredicate(r.rule_id, r.column, r.violation_sql(), r.reason)
+                      for r in compile_rules(contract) if r.row_level and r.blocking]
+        result = split(con, RUN_ID, contract.id, std, predicates, candidate)
+        lap("split")
+        promoted = promote(con, contract.id, candidate, settings.ledger_dir, RUN_ID)
+        lap("promote")
+    finally:
+        con.close()
+    return {"seconds": last - start, "detail": {
+        "path": "direct steps", "note": note, **steps, "rows_in": result.rows_in,
+        "rows_loaded": result.rows_loaded, "rows_quarantined": result.rows_quarantined,
+        "read_errors": read.errors, "ledger_version": promoted.version, "ledger_rows": promoted.rows,
+    }}
+
+
+def _duckdb_copy(con, csv_path: Path, parquet_path: Path) -> int:
+    parquet_path.parent.mkdir(parents=True, exist_ok=True)
+    con.execute(
+        "COPY (SELECT * FROM read_csv(?, all_varchar = true, header = true)) TO "
+        f"'{parquet_path.as_posix()}' (FORMAT parquet)",
+        [str(csv_path)],
+    )
+    return con.execute("SELECT count(*) FROM read_parquet(?)", [str(parquet_path)]).fetchone()[0]
+
+
+def ingest_duckdb(workdir: Path) -> dict:
+    """DuckDB's own conversion of the UTF-8 copy (prepared beforehand, not timed) to Parquet."""
+    import duckdb
+
+    out = workdir / "baseline" / "duckdb_utf8.parquet"
+    con = duckdb.connect()
+    start = time.perf_counter()
+    rows = _duckdb_copy(con, workdir / UTF8_FILE, out)
+    seconds = time.perf_counter() - start
+    return {"seconds": seconds, "detail": {"rows": rows, "input": "utf-8 copy (untimed)"}}
+
+
+def ingest_duckdb_transcode(workdir: Path) -> dict:
+    """The same, starting from the GBK delivery: Python transcodes to UTF-8 (timed), then COPY."""
+    import duckdb
+
+    utf8 = workdir / "baseline" / "transcoded.csv"
+    out = workdir / "baseline" / "duckdb_gbk.parquet"
+    utf8.parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect()
+    start = time.perf_counter()
+    decoder = codecs.getincrementaldecoder("gbk")()
+    with open(workdir / SOURCE_FILE, "rb") as src, open(utf8, "wb") as dst:
+        while block := src.read(16 << 20):
+            dst.write(decoder.decode(block).encode("utf-8"))
+        dst.write(decoder.decode(b"", final=True).encode("utf-8"))
+    middle = time.perf_counter()
+    rows = _duckdb_copy(con, utf8, out)
+    end = time.perf_counter()
+    utf8.unlink()
+    return {"seconds": end - start, "detail": {
+        "rows": rows, "transcode_s": round(middle - start, 3), "copy_s": round(end - middle, 3)}}
+
+
+# ---- quality --------------------------------------------------------------------------------
+
+
+def _run_checks():
+    try:
+        from quality.run import run_checks
+    except ImportError:
+        from quality.gx_duckdb import run_checks
+    return run_checks
+
+
+def _counts(results) -> dict[str, int]:
+    return {r.rule_id: int(r.unexpected_count) for r in results}
+
+
+def quality_ours(workdir: Path) -> dict:
+    """quality's run_checks: the contract's GX suite on the promoted ledger view (DuckDB SQL)."""
+    from quality.rules import compile_rules
+
+    contract = _contract()
+    rules = compile_rules(contract, today=dt.date.today())
+    run_checks = _run_checks()
+    start = time.perf_counter()
+    results = run_checks(ledger_db(workdir), DATASET, contract, rules=rules)
+    seconds = time.perf_counter() - start
+    errors = {r.rule_id: r.error for r in results if r.error}
+    return {"seconds": seconds, "detail": {
+        "rules": len(results), "failed": sorted(r.rule_id for r in results if not r.passed),
+        "unexpected": _counts(results), "errors": errors}}
+
+
+# One aggregate over the promoted view, written by hand for contracts/_template.yaml: every
+# rule's violation count, using the code-check macros quality registers (quality.codes).
+HAND_WRITTEN_CHECKS = """
+WITH keys AS (
+    SELECT sum(n) FILTER (WHERE n > 1) AS uscc_unique
+    FROM (SELECT count(*) AS n FROM enterprise_registry WHERE uscc IS NOT NULL GROUP BY uscc)
+)
+SELECT
+    count(*)                                                             AS row_count,
+    count(*) FILTER (WHERE uscc IS NULL)                                 AS uscc_not_null,
+    count(*) FILTER (WHERE enterprise_name IS NULL)                      AS enterprise_name_not_null,
+    count(*) FILTER (WHERE established_on IS NULL)                       AS established_on_not_null,
+    count(*) FILTER (WHERE district_code IS NULL)                        AS district_code_not_null,
+    count(*) FILTER (WHERE status IS NULL)                               AS status_not_null,
+    count(*) FILTER (WHERE NOT ybz_uscc_valid(uscc))                     AS uscc_uscc,
+    count(*) FILTER (WHERE NOT ybz_district_code_valid(district_code))   AS district_code_district_code,
+    count(*) FILTER (WHERE NOT ybz_ric_valid(legal_rep_id))              AS legal_rep_id_valid,
+    count(*) FILTER (WHERE registered_capital < 0)                       AS capital_non_negative,
+    count(*) FILTER (WHERE CAST(established_on AS DATE) > current_date)  AS established_not_in_future,
+    count(*) FILTER (WHERE status NOT IN ('存续', '在业', '迁出', '吊销', '注销')) AS status_in_code_table,
+    any_value(keys.uscc_unique)                                          AS uscc_unique
+FROM enterprise_registry, keys
+"""
+
+
+def quality_sql(workdir: Path) -> dict:
+    """Baseline 1: the hand-written aggregate above, one query, on the same ledger view."""
+    import duckdb
+
+    from quality.codes import register_code_functions
+
+    con = duckdb.connect(str(ledger_db(workdir)), read_only=True)
+    register_code_functions(con)
+    start = time.perf_counter()
+    cursor = con.execute(HAND_WRITTEN_CHECKS)
+    row = cursor.fetchone()
+    seconds = time.perf_counter() - start
+    names = [d[0] for d in cursor.description]
+    counts = {k: int(v or 0) for k, v in zip(names, row)}
+    con.close()
+    return {"seconds": seconds, "detail": {"unexpected": counts}}
+
+
+# GX expectations that only run on SQL (UnexpectedRowsExpectation) get the closest built-in
+# expectation GX can run on pandas. Code rules become format regexes: pandas does LESS work
+# than the check-digit macros, so the ratio against it is conservative.
+PANDAS_FORMAT = {
+    "uscc": r"^[0-9]{8}[0-9A-HJ-NPQRTUWXY]{10}$",
+    "ric": r"^[0-9]{17}[0-9X]$",
+}
+
+
+def pandas_expectation(rule, today: dt.date):
+    """The expectation for `rule` in the pandas suite (see PANDAS_FORMAT)."""
+    import great_expectations.expectations as gxe
+
+    from yibenzhang.vocabulary import CURRENT_DISTRICTS
+
+    if type(rule.gx).__name__ != "UnexpectedRowsExpectation":
+        return rule.expectation()
+    if rule.code_rule in PANDAS_FORMAT:
+        return gxe.ExpectColumnValuesToMatchRegex(column=rule.column, regex=PANDAS_FORMAT[rule.code_rule])
+    if rule.code_rule == "district_code":
+        return gxe.ExpectColumnValuesToBeInSet(column=rule.column, value_set=list(CURRENT_DISTRICTS))
+    if rule.metric == "invalidValues":  # notAfter
+        return gxe.ExpectColumnValuesToBeBetween(column=rule.column, max_value=today.isoformat())
+    raise ValueError(f"no pandas stand-in for rule {rule.rule_id}")
+
+
+def quality_gx_pandas(workdir: Path) -> dict:
+    """Baseline 2: the same suite through GX's pandas datasource on the promoted Parquet."""
+    import duckdb
+    import great_expectations as gx
+    import pandas as pd
+
+    from quality.rules import compile_rules
+
+    con = duckdb.connect(str(ledger_db(workdir)), read_only=True)
+    path = con.execute(
+        "SELECT path FROM ledger_versions WHERE dataset = ? ORDER BY version DESC LIMIT 1", [DATASET]
+    ).fetchone()[0]
+    con.close()
+    today = dt.date.today()
+    rules = compile_rules(_contract(), today=today)
+    start = time.perf_counter()
+    frame = pd.read_parquet(path)
+    # GX compares dates as strings on pandas: give it ISO strings, like the bound.
+    frame["established_on"] = frame["established_on"].astype("string")
+    loaded = time.perf_counter()
+    context = gx.get_context(mode="ephemeral")
+    batch = (context.data_sources.add_pandas("bench").add_dataframe_asset("registry")
+             .add_batch_definition_whole_dataframe("all"))
+    suite = context.suites.add(gx.ExpectationSuite(name="registry_pandas"))
+    for rule in rules:
+        expectation = pandas_expectation(rule, today)
+        expectation.meta = {"rule_id": rule.rule_id}
+        suite.add_expectation(expectation)
+    definition = context.validation_definitions.add(
+        gx.ValidationDefinition(name="registry_pandas", data=batch, suite=suite))
+    outcome = definition.run(batch_parameters={"dataframe": frame}, result_format="SUMMARY")
+    end = time.perf_counter()
+    unexpected, errors = {}, {}
+    for r in outcome.results:
+        rule_id = r.expectation_config.meta["rule_id"]
+        if (r.exception_info or {}).get("raised_exception"):
+            errors[rule_id] = r.exception_info.get("exception_message")
+        unexpected[rule_id] = int((r.result or {}).get("unexpected_count") or 0)
+    return {"seconds": end - start, "detail": {
+        "load_s": round(loaded - start, 3), "rows": len(frame), "unexpected": unexpected,
+        "errors": errors}}
+
+
+CONTENDERS = {
+    "ingest_duckdb": ingest_duckdb,
+    "ingest_duckdb_transcode": ingest_duckdb_transcode,
+    "ingest_ours": ingest_ours,
+    "quality_ours": quality_ours,
+    "quality_sql": quality_sql,
+    "quality_gx_pandas": quality_gx_pandas,
+}
