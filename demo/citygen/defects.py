@@ -103,8 +103,9 @@ def add_key_duplicates(records: list[Record], rng: random.Random, count: int, ke
         values = dict(original.values)
         header = change(values, rng)
         assert values != original.values and all(values[k] == original.values[k] for k in key)
-        defect = Defect("duplicate_key", key[0], value="|".join(str(values[k]) for k in key),
-                        detail=f"key repeated with a different {header}")
+        shown = ", ".join(f"{k}={values[k]}" for k in key)
+        defect = Defect("duplicate_key", key[0], value=values[key[0]],
+                        detail=f"key ({shown}) repeated with a different {header}")
         _insert_later(records, rng, original, Record(values, [defect]))
 
 
