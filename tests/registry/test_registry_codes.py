@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from registry_fixtures import BACKENDS
+
 from yibenzhang.registry import lifecycle as lc
 from yibenzhang.registry.codes import CodeError, allocate_code, ckan_name, format_code, parse_code
 from yibenzhang.registry.models import CodeSequence
@@ -94,3 +96,61 @@ def test_sequence_exhaustion_is_reported(session):
     session.flush()
     with pytest.raises(CodeError, match="no sequence number left for category 101002 and provider 102021"):
         allocate_code(session, "101002", "102021")
+
+
+@pytest.mark.parametrize("existing", [None, 5], ids=["first-code", "existing-sequence"])
+@pytest.mark.parametrize("db_url", [BACKENDS[1]], indirect=True)
+def test_concurrent_allocations_get_distinct_numbers_on_postgres(db_url, existing):
+    """Two transactions allocating the first code of a pair at once: the second waits for the
+    first (row lock / unique insert) and then takes the next number."""
+    import threading
+
+    from sqlalchemy.orm import Session
+
+    from yibenzhang.registry.db import make_engine
+
+    engine = make_engine(db_url)
+    results: dict[str, str] = {}
+    try:
+        if existing is not None:
+            with Session(engine) as setup:
+                setup.add(CodeSequence(category_path="101002", provider_code="102021", last_seq=existing))
+                setup.commit()
+        with Session(engine) as first:
+            results["first"] = allocate_code(first, "101002", "102021")
+
+            def second() -> None:
+                with Session(engine) as other:
+                    results["second"] = allocate_code(other, "101002", "102021")
+                    other.commit()
+
+            thread = threading.Thread(target=second)
+            thread.start()
+            _wait_until_blocked(engine, thread)
+            first.commit()  # releases the lock the second transaction waits on
+            thread.join()
+    finally:
+        engine.dispose()
+    start = existing or 0
+    expected = [format_code("101002", "102021", start + 1), format_code("101002", "102021", start + 2)]
+    assert sorted(results.values()) == expected, results
+
+
+def _wait_until_blocked(engine, thread) -> None:
+    """Synchronisation, not a timing assertion: commit the first transaction only once the
+    second one is waiting on a lock, so the test really exercises the contention."""
+    import time
+
+    from sqlalchemy import text
+
+    with engine.connect() as probe:
+        for _ in range(600):
+            waiting = probe.execute(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+                    " AND datname = current_database() AND pid <> pg_backend_pid()"
+                )
+            ).scalar_one()
+            if waiting or not thread.is_alive():
+                return
+            time.sleep(0.05)

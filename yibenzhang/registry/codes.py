@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from yibenzhang.registry.models import CodeSequence
@@ -49,17 +50,16 @@ def allocate_code(session: Session, category_path: str, provider_code: str) -> s
     On PostgreSQL the sequence row is locked (SELECT ... FOR UPDATE) until the caller's
     transaction ends, so concurrent approvals get distinct numbers.
     """
-    sequence = session.execute(
-        select(CodeSequence)
-        .where(
-            CodeSequence.category_path == category_path,
-            CodeSequence.provider_code == provider_code,
-        )
-        .with_for_update()
-    ).scalar_one_or_none()
+    sequence = _locked_sequence(session, category_path, provider_code)
     if sequence is None:
-        sequence = CodeSequence(category_path=category_path, provider_code=provider_code, last_seq=0)
-        session.add(sequence)
+        # First code of this pair. A concurrent transaction may create the row first: the
+        # savepoint lets us fall back to locking the row it created.
+        try:
+            with session.begin_nested():
+                session.add(CodeSequence(category_path=category_path, provider_code=provider_code, last_seq=0))
+        except IntegrityError:
+            pass
+        sequence = _locked_sequence(session, category_path, provider_code)
     if sequence.last_seq >= MAX_SEQUENCE:
         raise CodeError(
             f"no sequence number left for category {category_path} and provider {provider_code}"
@@ -68,6 +68,14 @@ def allocate_code(session: Session, category_path: str, provider_code: str) -> s
     code = format_code(category_path, provider_code, sequence.last_seq)
     session.flush()
     return code
+
+
+def _locked_sequence(session: Session, category_path: str, provider_code: str) -> CodeSequence | None:
+    return session.execute(
+        select(CodeSequence)
+        .where(CodeSequence.category_path == category_path, CodeSequence.provider_code == provider_code)
+        .with_for_update()
+    ).scalar_one_or_none()
 
 
 def ckan_name(resource_code: str) -> str:
