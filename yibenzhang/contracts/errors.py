@@ -85,7 +85,7 @@ def message_for(error: Mapping[str, Any], model: type[BaseModel]) -> str:
     kind = error["type"]
     loc = tuple(error["loc"])
     value = error.get("input")
-    if kind == "missing":
+    if kind == "missing" or (value is None and kind.endswith("_type")):
         return "required field is missing"
     enum_cls = enum_of(field_annotation(model, loc))
     if enum_cls is not None and kind in ("value_error", "enum", "string_type"):

@@ -8,6 +8,7 @@ import yaml
 from open_data_contract_standard.model import OpenDataContractStandard
 
 from yibenzhang.contracts.model import Contract
+from yibenzhang.contracts.validate import has_errors, validate_file
 
 
 def contract_files(directory: Path) -> list[Path]:
@@ -37,8 +38,6 @@ class ContractInvalid(ValueError):
 
 def load_checked(path: Path) -> Contract:
     """Load a contract only if it passes validation (structure and consistency rules)."""
-    from yibenzhang.contracts.validate import has_errors, validate_file  # validate imports model
-
     problems = validate_file(Path(path))
     if has_errors(problems):
         raise ContractInvalid(Path(path), problems)

@@ -159,10 +159,10 @@ def build_parts(data: dict, file_stem: str | None) -> tuple[Parts, list[Finding]
         parts.odcs = OpenDataContractStandard.model_validate(data)
     except ValidationError as exc:
         findings += findings_from_error(exc, OpenDataContractStandard, data=data)
-    findings += _build_source(parts)
-    findings += _build_columns(parts)
-    findings += _build_catalog(parts)
-    return parts, findings
+    own = _build_source(parts) + _build_columns(parts) + _build_catalog(parts)
+    # Where a builder explains a broken block in our words, drop the generic ODCS message.
+    explained = {f.path for f in own}
+    return parts, [f for f in findings if f.path not in explained] + own
 
 
 def _build_source(parts: Parts) -> list[Finding]:
@@ -223,7 +223,8 @@ def _build_columns(parts: Parts) -> list[Finding]:
         except ValidationError as exc:
             findings += findings_from_error(exc, Column, path, COLUMN_FIELD_PATHS)
             part.column, part.complete = partial_model(Column, fields, exc), False
-        column_name = prop.name if isinstance(prop.name, str) else None
+        # A column without a usable name still owns its rules (they are not table rules).
+        column_name = prop.name if isinstance(prop.name, str) else f"properties[{i}]"
         for j, q in enumerate(as_list(raw.get("quality"))):
             rule, found = _build_rule(q, path + ("quality", j), column_name)
             findings += found

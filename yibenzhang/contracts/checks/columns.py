@@ -15,8 +15,8 @@ DATE_TYPES = ("date", "timestamp")
 
 def check_has_columns(parts: Parts) -> list[Finding]:
     table = as_list(parts.data.get("schema"))
-    if not table or not isinstance(table[0], dict) or as_list(table[0].get("properties")):
-        return []
+    if not table or not isinstance(table[0], dict) or table[0].get("properties") not in (None, []):
+        return []  # columns present, or not a list (the structure error says so)
     return [Finding(TABLE_PATH + ("properties",), "the table needs at least one column (信息项)")]
 
 

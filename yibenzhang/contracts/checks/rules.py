@@ -10,7 +10,7 @@ from typing import Any
 from yibenzhang.contracts.errors import allowed_text
 from yibenzhang.contracts.labels import CODE_RULE_LABELS
 from yibenzhang.contracts.model import CodeRule
-from yibenzhang.contracts.parts import Parts, RulePart
+from yibenzhang.contracts.parts import Parts, RulePart, as_list
 from yibenzhang.contracts.problems import Finding, dotted
 
 CODE_RULES: tuple[str, ...] = typing.get_args(CodeRule)
@@ -166,7 +166,11 @@ def check_rule_placement(parts: Parts) -> list[Finding]:
 
 def check_rule_columns(parts: Parts) -> list[Finding]:
     """Columns named in rule arguments must exist."""
-    names = {getattr(c, "name", None) for c in parts.valid_columns}
+    tables = as_list(parts.data.get("schema"))
+    if not tables or not isinstance(tables[0], dict) or not isinstance(tables[0].get("properties"), list):
+        return []  # no readable column list: its structure error is reported instead
+    # Names as written, so a column that failed validation does not also make its rules fail.
+    names = {c.raw.get("name") for c in parts.columns}
     out = []
     for r in parts.rules:
         if r.rule is None:

@@ -10,7 +10,6 @@ from typing import Any
 from open_data_contract_standard.model import OpenDataContractStandard
 from pydantic import BaseModel
 
-from yibenzhang.contracts.errors import unwrap_annotation
 from yibenzhang.contracts.model import SOURCE_EXTENSION_FIELDS, CatalogMetadata, Category
 from yibenzhang.contracts.parts import CATALOG_PATH, SERVER_PATH, Parts, as_dict, as_list
 from yibenzhang.contracts.problems import Finding, YamlPath
@@ -35,9 +34,12 @@ def _unknown_in(data: Any, annotation: Any, path: YamlPath) -> list[Finding]:
     if isinstance(data, list):
         items = _list_args(annotation) or [annotation]
         return [f for i, item in enumerate(data) for f in _unknown_in(item, items[0], path + (i,))]
-    models = [t for t in unwrap_annotation(annotation) if isinstance(t, type) and issubclass(t, BaseModel)]
-    if not isinstance(data, dict) or not models:
+    # Only model types written directly (not as list items): a mapping given where a list is
+    # expected is a structure error, already reported.
+    members = [a for a in _union_members(annotation) if isinstance(a, type) and issubclass(a, BaseModel)]
+    if not isinstance(data, dict) or not members:
         return []
+    models = members
     model, out = models[0], []
     fields = {info.alias or name: info for name, info in model.model_fields.items()}
     for key, value in data.items():
@@ -46,6 +48,12 @@ def _unknown_in(data: Any, annotation: Any, path: YamlPath) -> list[Finding]:
         else:
             out += _unknown_in(value, fields[key].annotation, path + (key,))
     return out
+
+
+def _union_members(annotation: Any) -> list[Any]:
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        return list(typing.get_args(annotation))
+    return [annotation]
 
 
 def _list_args(annotation: Any) -> list[Any]:
