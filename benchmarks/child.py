@@ -1,5 +1,5 @@
 """Entry point of one contender's process: `python -m benchmarks.child NAME WORKDIR`
-(or `generate ROWS SEED`).
+(or `generate ROWS SEED [ROOT]`).
 
 Prints one JSON line prefixed with RESULT_MARK: the contender's result plus this process's
 peak resident memory. VmHWM (/proc/self/status) is used because it belongs to this process's
@@ -29,10 +29,11 @@ def peak_rss_mb() -> float:
 
 
 def _run(name: str, args: list[str]) -> dict:
-    if name == "generate":  # generate ROWS SEED: in a child too, so the parent stays small
-        from benchmarks.generate import generate, summary
+    if name == "generate":  # generate ROWS SEED [ROOT]: a child too, so the parent stays small
+        from benchmarks.generate import OUT_ROOT, generate, summary
 
-        generated = generate(int(args[0]), seed=int(args[1]))
+        root = Path(args[2]) if len(args) > 2 else OUT_ROOT
+        generated = generate(int(args[0]), seed=int(args[1]), root=root)
         return {"seconds": generated.seconds, "detail": summary(generated)}
     from benchmarks.contenders import CONTENDERS
 
