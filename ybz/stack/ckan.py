@@ -94,6 +94,11 @@ def init_db(cfg: StackConfig) -> None:
         ckan_cli(cfg, "db", "init", what="ckan db init")
 
 
+def rebuild_index(cfg: StackConfig) -> None:
+    with step("CKAN: ckan search-index rebuild"):
+        ckan_cli(cfg, "search-index", "rebuild", what="ckan search-index rebuild")
+
+
 def status_ok(cfg: StackConfig) -> bool:
     status, body = http_get(f"{cfg.ckan_url}/api/3/action/status_show", timeout=10)
     return status == 200 and json.loads(body).get("success") is True

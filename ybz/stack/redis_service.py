@@ -5,7 +5,8 @@ from __future__ import annotations
 import socket
 
 from ybz.stack.config import HOST, StackConfig
-from ybz.stack.procs import ensure_port_free, running_pid, wait_until
+from ybz.stack.procs import ensure_port_free, port_open, running_pid, wait_until
+from ybz.stack.progress import note
 from ybz.stack.system import run
 
 NAME = "redis"
@@ -17,10 +18,22 @@ def ping(port: int) -> bool:
         return sock.recv(64).startswith(b"+PONG")
 
 
+def _answers(port: int) -> bool:
+    try:
+        return ping(port)
+    except OSError:
+        return False
+
+
 def start(cfg: StackConfig) -> bool:
     """Start Redis unless ours runs. Returns True when started now."""
     pid_file = cfg.pid_file(NAME)
     if running_pid(pid_file):
+        return False
+    if port_open(cfg.redis_port) and _answers(cfg.redis_port):
+        # A Redis we did not start (e.g. the Debian service that apt-get just started) is fine
+        # for CKAN's cache and jobs; reuse it and leave it alone at `down`.
+        note(f"reusing the Redis already answering on {HOST}:{cfg.redis_port} (not ours)")
         return False
     ensure_port_free("Redis", cfg.redis_port, "YBZ_STACK_REDIS_PORT")
     data_dir = cfg.root / "redis"

@@ -8,7 +8,7 @@ import time
 from dataclasses import dataclass
 
 from ybz.stack import ckan, postgres, redis_service, solr
-from ybz.stack.config import HOST, StackConfig
+from ybz.stack.config import HOST, SOLR_CORE, StackConfig
 from ybz.stack.envfile import read_env, write_env
 from ybz.stack.procs import pid_alive, port_open, read_pid, running_pid, stop_pid
 from ybz.stack.progress import note, step
@@ -47,16 +47,18 @@ def up(cfg: StackConfig) -> dict[str, str]:
     ckan.ensure_venv(cfg)
     solr.ensure_jars(cfg)
     solr.ensure_launcher(cfg)
+    index_existed = (cfg.solr_home / SOLR_CORE / "data").exists()
     schema_changed = solr.ensure_core(cfg, ckan.solr_schema_in_wheel(cfg))
     with step(f"Solr 9 on {cfg.solr_url}"):
         solr_started = solr.start(cfg)
         if schema_changed and not solr_started:
             solr.reload_core(cfg)
-            note("Solr schema changed: core reloaded; run `ckan search-index rebuild`")
+            note("Solr schema changed: core reloaded")
 
     db_url = postgres.ckan_db_url(cluster.port, secrets)
     ckan.render_ini(cfg, db_url, secrets)
-    if not postgres.ckan_db_initialised(cluster.port):
+    db_existed = postgres.ckan_db_initialised(cluster.port)
+    if not db_existed:
         ckan.init_db(cfg)
     digest = _config_digest(cfg)
     digest_file = cfg.run_dir / "ckan.config-digest"
@@ -66,6 +68,9 @@ def up(cfg: StackConfig) -> dict[str, str]:
                 note("ckan.ini or dataset schema changed: restarting CKAN")
                 ckan.restart(cfg)
         digest_file.write_text(digest + "\n")
+    if db_existed and (schema_changed or not index_existed):
+        # Datasets in PostgreSQL but a new or re-analysed Solr index (e.g. .stack/ was reset).
+        ckan.rebuild_index(cfg)
 
     env = read_env(cfg.env_file)
     token = env.get("YBZ_CKAN_API_TOKEN")
@@ -78,7 +83,8 @@ def up(cfg: StackConfig) -> dict[str, str]:
     }
     if values != env:
         write_env(cfg.env_file, values)
-    note(f"wrote {cfg.env_file}; stack up in {time.monotonic() - t0:.1f}s")
+        note(f"wrote {cfg.env_file}")
+    note(f"stack up in {time.monotonic() - t0:.1f}s")
     return values
 
 
