@@ -34,7 +34,8 @@ class _LazyConsole:
         self.stderr = stderr
 
     def print(self, *objects: Any) -> None:
-        Console(stderr=self.stderr).print(*objects)
+        # soft_wrap: message lines are not broken mid-path; tables still fit the terminal.
+        Console(stderr=self.stderr, soft_wrap=True).print(*objects)
 
 
 out = _LazyConsole()
