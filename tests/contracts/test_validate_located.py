@@ -174,5 +174,6 @@ def test_id_must_match_the_file_name(tmp_path: Path):
     path = tmp_path / "enterprise.yaml"
     path.write_text(TEMPLATE.read_text(encoding="utf-8"), encoding="utf-8")
     problems = validate_file(path)
-    assert [(p.field, p.line) for p in problems] == [("id", 7)], describe(problems)
+    id_line = next(i for i, t in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if t.startswith("id:"))
+    assert [(p.field, p.line) for p in problems] == [("id", id_line)], describe(problems)
     assert "enterprise_registry.yaml" in problems[0].message
