@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -40,6 +40,13 @@ def _port(env: str, default: int) -> int:
     return port
 
 
+def _workers() -> int:
+    raw = os.environ.get("YBZ_STACK_CKAN_WORKERS") or "2"
+    if not raw.isdigit() or not 1 <= int(raw) <= 16:
+        raise StackError(f"YBZ_STACK_CKAN_WORKERS={raw!r} must be a number of workers, 1-16")
+    return int(raw)
+
+
 @dataclass(frozen=True)
 class StackConfig:
     root: Path
@@ -48,7 +55,6 @@ class StackConfig:
     redis_port: int
     pg_port: int | None  # None: the port of the Debian cluster
     ckan_workers: int = 2
-    env: dict[str, str] = field(default_factory=dict, compare=False)
 
     @classmethod
     def from_env(cls) -> "StackConfig":
@@ -60,7 +66,7 @@ class StackConfig:
             ckan_port=_port("YBZ_STACK_CKAN_PORT", 5000),
             redis_port=_port("YBZ_STACK_REDIS_PORT", 6379),
             pg_port=_port("YBZ_STACK_PG_PORT", 5432) if pg else None,
-            ckan_workers=_port("YBZ_STACK_CKAN_WORKERS", 2),
+            ckan_workers=_workers(),
         )
 
     # --- paths under .stack/ ---
