@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import duckdb
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from catalog.mapping import PublishItem
+from catalog.export import current_version_dir, export_open_csv
+from catalog.mapping import PublishItem, ckan_name
+from catalog.policy import decide
 from yibenzhang.registry.contract_text import ContractRefused, read_submission
 from yibenzhang.registry.models import CheckResult, QualityScore, Resource, Run
 from yibenzhang.vocabulary import LifecycleState
@@ -71,3 +76,21 @@ def items_from_registry(session: Session, problems: list[str] | None = None) -> 
             )
         )
     return items, withdrawn
+
+
+def attach_exports(items: list[PublishItem], ledger_dir: Path, export_dir: Path, problems: list[str] | None = None) -> None:
+    """Export the allowed columns of every open item's current ledger version (once per version)."""
+    for item in items:
+        decision = decide(item.contract, item.state)
+        if not decision.downloads:
+            continue
+        version_dir = current_version_dir(ledger_dir, item.contract.id)
+        if version_dir is None:
+            continue  # never promoted: the download stays announced only
+        labels = {c.name: c.label for c in item.contract.columns}
+        out = Path(export_dir) / f"{ckan_name(item.resource_code)}-{version_dir.name}.csv"
+        try:
+            item.open_data = export_open_csv(version_dir, {c: labels[c] for c in decision.open_columns}, out)
+        except (ValueError, OSError, duckdb.Error) as error:  # reported, the metadata still goes out
+            if problems is not None:
+                problems.append(f"{item.contract.id}: open-data export failed: {error}")

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
+from catalog.export import ExportedFile
 from catalog.freshness import freshness
 from catalog.policy import Decision, decide
 from yibenzhang.contracts.model import Contract
@@ -35,6 +36,7 @@ class PublishItem:
     quality_score: float | None = None  # 0..1 (registry `overall` score), latest run
     quality_summary: dict[str, Any] = field(default_factory=dict)  # e.g. {"checks": 9, "failed": 1}
     last_updated: datetime | None = None  # last successful promotion into the ledger
+    open_data: ExportedFile | None = None  # CSV of the allowed columns, uploaded to CKAN
 
 
 
@@ -70,22 +72,28 @@ def _tags(contract: Contract) -> list[str]:
     return seen
 
 
-def download_resource(contract: Contract, decision: Decision, name: str, download_base_url: str) -> dict[str, Any]:
+def download_resource(
+    contract: Contract, decision: Decision, name: str, download_base_url: str, uploaded: bool = False
+) -> dict[str, Any]:
+    """The open-data resource. With an export the file is uploaded to CKAN after the package is
+    written (so no URL here); without one, the download is announced under download_base_url."""
     labels = {c.name: c.label for c in contract.columns}
     kept = "、".join(labels[c] for c in decision.open_columns)
     removed = "、".join(labels[c] for c in decision.removed_columns)
     description = f"开放数据（CSV）。包含信息项：{kept}。"
     if removed:
         description += f"已删除个人信息项：{removed}。"
-    return {
+    resource = {
         "name": f"{contract.catalog.resource_name}（开放数据）",
-        "url": f"{download_base_url.rstrip('/')}/{name}.csv",
         # Vocabulary IRIs, not "CSV"/"text/csv": DCAT-AP 3 wants dct:format and dcat:mediaType
         # as typed IRIs, and ckanext-dcat emits plain strings as literals.
         "format": CSV_FILE_TYPE,
         "mimetype": CSV_MEDIA_TYPE,
         "description": description,
     }
+    if not uploaded:
+        resource["url"] = f"{download_base_url.rstrip('/')}/{name}.csv"
+    return resource
 
 
 def _iso(moment: datetime) -> str:
@@ -145,5 +153,7 @@ def to_package(item: PublishItem, download_base_url: str, now: datetime | None =
     if item.last_updated is not None:
         package["last_updated"] = _iso(item.last_updated)
     if decision.downloads:
-        package["resources"] = [download_resource(contract, decision, name, download_base_url)]
+        package["resources"] = [
+            download_resource(contract, decision, name, download_base_url, uploaded=item.open_data is not None)
+        ]
     return package

@@ -15,6 +15,7 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any, Protocol
 
 import requests
@@ -35,8 +36,12 @@ from catalog.policy import decide
 from yibenzhang.registry.models import CatalogOutbox, CatalogPublished, utcnow
 from yibenzhang.vocabulary import SecurityLevel
 
-# CKAN answered and said no: re-sending the same payload cannot succeed.
-REJECTED = (ValidationError, NotAuthorized, NotFound, SearchQueryError)
+class ExportMissing(Exception):
+    """The payload names an export file that no longer exists."""
+
+
+# CKAN answered and said no (or the payload cannot be sent): re-sending it cannot succeed.
+REJECTED = (ValidationError, NotAuthorized, NotFound, SearchQueryError, ExportMissing)
 
 
 class CkanClient(Protocol):
@@ -61,6 +66,14 @@ def targets(items: Iterable[PublishItem], download_base_url: str, now: datetime 
                 },
                 "package": to_package(item, download_base_url, now),
             }
+            if item.open_data is not None and decision.downloads:
+                # The file's hash is part of the payload: new data → new delivery → new upload.
+                payload["upload"] = {
+                    "resource_name": payload["package"]["resources"][0]["name"],
+                    "path": str(item.open_data.path),
+                    "sha256": item.open_data.sha256,
+                    "version": item.open_data.version,
+                }
             result.append(Target(name, contract.id, UPSERT, payload))
         else:
             core = SecurityLevel(contract.catalog.security_level) is SecurityLevel.CORE
@@ -136,15 +149,35 @@ def _upsert(ckan: CkanClient, payload: dict, orgs_done: set[str]) -> None:
         ensure_organization(ckan, org["name"], org["title"])
         orgs_done.add(org["name"])
     package = dict(payload["package"])
+    upload = payload.get("upload")
+    if upload is not None and not Path(upload["path"]).is_file():
+        raise ExportMissing(f"open-data export {upload['path']} is gone; run publish again to re-export")
     existing = _show(ckan, package["name"])
     if existing is None:
-        ckan.call_action("package_create", package)
-        return
-    # Keep resource ids stable across updates: match our resources to CKAN's by URL.
-    ids = {r.get("url"): r.get("id") for r in existing.get("resources", [])}
-    package["resources"] = [dict(r, id=ids[r["url"]]) if r.get("url") in ids else r for r in package["resources"]]
-    package["id"] = existing["id"]
-    ckan.call_action("package_update", package)
+        written = ckan.call_action("package_create", package)
+    else:
+        # Keep resource ids (and an uploaded file's url) stable: match resources by name.
+        by_name = {r.get("name"): r for r in existing.get("resources", [])}
+        package["resources"] = [_carry_over(r, by_name.get(r["name"])) for r in package["resources"]]
+        package["id"] = existing["id"]
+        written = ckan.call_action("package_update", package)
+    if upload is not None:
+        _upload(ckan, written, upload)
+
+
+def _carry_over(resource: dict, old: dict | None) -> dict:
+    if old is None:
+        return resource
+    kept = {"id": old["id"]}
+    if "url" not in resource and old.get("url_type") == "upload":
+        kept.update(url=old.get("url"), url_type="upload")
+    return {**resource, **kept}
+
+
+def _upload(ckan: CkanClient, package: dict, upload: dict) -> None:
+    [resource] = [r for r in package.get("resources", []) if r.get("name") == upload["resource_name"]]
+    with open(upload["path"], "rb") as handle:
+        ckan.call_action("resource_patch", {"id": resource["id"]}, files={"upload": handle})
 
 
 def _delete(ckan: CkanClient, payload: dict) -> None:

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from ckanapi import RemoteCKAN
 
-from catalog.items import items_from_registry
+from catalog.items import attach_exports, items_from_registry
 from catalog.publish import DeliveryReport, publish
 from yibenzhang.registry.db import session_scope, upgrade
 from yibenzhang.registry.lifecycle import mark_published
@@ -25,7 +25,7 @@ def ckan_client(settings: Settings) -> RemoteCKAN:
 
 
 def download_base_url(settings: Settings) -> str:
-    """Where open-data downloads are announced (the export service itself is not part of catalog/)."""
+    """Where a download is announced for an open resource not yet in the ledger (no export)."""
     return f"{(settings.ckan_url or '').rstrip('/')}/open-data"
 
 
@@ -47,6 +47,7 @@ def publish_from_registry(settings: Settings, ckan=None, log: Callable[[str], No
     problems: list[str] = []
     with session_scope(settings.database_url) as session:
         items, withdrawn = items_from_registry(session, problems)
+        attach_exports(items, settings.ledger_dir, settings.home / "open-data", problems)
         report = publish(session, ckan, items, withdrawn, download_base_url(settings))
         marked = mark_catalogued(session, report)
     for problem in problems:

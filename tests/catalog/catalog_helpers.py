@@ -59,6 +59,9 @@ class FakeCkan:
     def call_action(self, action, data_dict=None, **kwargs):
         data = dict(data_dict or {})
         self.calls.append((action, data.get("name") or data.get("id")))
+        self.uploads = getattr(self, "uploads", [])
+        if kwargs.get("files"):
+            self.uploads.append((data["id"], kwargs["files"]["upload"].read()))
         if self.down:
             raise requests.ConnectionError("connection refused (fake CKAN is down)")
         if self.fail_with is not None:
@@ -96,6 +99,14 @@ class FakeCkan:
 
     package_create = _store
     package_update = _store
+
+    def resource_patch(self, d):
+        for package in self.packages.values():
+            for resource in package["resources"]:
+                if resource["id"] == d["id"]:
+                    resource.update(url_type="upload", url="export.csv")
+                    return resource
+        raise NotFound("resource not found")
 
     def package_delete(self, d):
         self.package_show(d)["state"] = "deleted"

@@ -272,3 +272,27 @@ def test_cli_publish_then_status(registry_url, dept, admin, anonymous, ckan_env,
     monkeypatch.setenv("COLUMNS", "200")
     status = CliRunner().invoke(app, ["status"])
     assert status.exit_code == 0 and ckan_name(code) in status.output, status.output
+
+
+def test_open_data_file_is_uploaded_without_personal_columns(session, admin, dept, ckan_env, tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from catalog.items import attach_exports
+
+    open_item = item(dept, 9, **OPEN)
+    version = tmp_path / "ledger" / "data" / open_item.contract.id / "v000001"
+    version.mkdir(parents=True)
+    pq.write_table(pa.table({"uscc": ["91320600MA1XXXXX0A"], "enterprise_name": ["南通甲公司"],
+                             "legal_rep_id": ["320602199001011234"], "registered_capital": ["100"],
+                             "established_on": ["2020-01-02"], "district_code": ["320613"], "status": ["存续"]}),
+                   version / "part-0.parquet")
+    attach_exports([open_item], tmp_path / "ledger", tmp_path / "open-data")
+    report = publish(session, admin, [open_item], download_base_url=base(ckan_env), now=NOW)
+    assert report.delivered, report
+    [resource] = admin.action.package_show(id=ckan_name(open_item.resource_code))["resources"]
+    assert resource["url_type"] == "upload", resource
+    downloaded = requests.get(resource["url"], timeout=30)
+    assert downloaded.status_code == 200, f"{resource['url']}: HTTP {downloaded.status_code}"
+    text = downloaded.content.decode("utf-8")
+    assert "南通甲公司" in text and "320602199001011234" not in text and "法定代表人" not in text, text
