@@ -20,7 +20,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))  # demo/ is not a package of the platform: import citygen from here
 
-from citygen.datasets import air_quality, bus_stops, eldercare, enterprise, household, insured  # noqa: E402
+from citygen.datasets import air_quality, buildings, bus_stops, eldercare, enterprise, household, insured  # noqa: E402
 from citygen.expected import build_expected  # noqa: E402
 
 SEED = "yibenzhang-demo-2025"
@@ -32,6 +32,7 @@ BUILDERS = {
     "bus_stops": bus_stops.build,
     "household_population": household.build,
     "air_quality_hourly": air_quality.build,
+    "buildings": buildings.build,
 }
 
 
