@@ -12,13 +12,14 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 _engines: dict[str, Engine] = {}
+_MIGRATION_LOCK = 0x5942_5A52  # "YBZR": pg advisory lock key held while migrating
 
 
 def make_engine(url: str) -> Engine:
@@ -59,6 +60,9 @@ def upgrade(engine_or_url: Engine | str, revision: str = "head") -> None:
     engine = get_engine(engine_or_url) if isinstance(engine_or_url, str) else engine_or_url
     config = alembic_config()
     with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            # Several processes (pipeline steps, CLI) may start at once: one migrates at a time.
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
 
