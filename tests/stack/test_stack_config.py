@@ -72,3 +72,11 @@ def test_stale_pid_file_is_removed(tmp_path):
     assert not pid_file.exists(), "a stale PID file must not block the next `up`"
     pid_file.write_text(f"{os.getpid()}\n")
     assert running_pid(pid_file) == os.getpid()
+
+
+def test_reused_pid_of_another_program_is_not_ours(tmp_path):
+    # After a reboot the PID in an old file may belong to an unrelated process.
+    pid_file = tmp_path / "solr.pid"
+    pid_file.write_text(f"{os.getpid()}\n")
+    assert running_pid(pid_file, "org.yibenzhang.stack.SolrLauncher") is None
+    assert not pid_file.exists()

@@ -18,6 +18,7 @@ from ybz.stack.progress import step
 from ybz.stack.system import run
 
 NAME = "ckan"
+PROCESS_MARK = "ckan_wsgi:application"  # in the gunicorn command line
 DATASET_SCHEMA = REPO_ROOT / "catalog" / "ckan_schema" / "dataset.yaml"
 INSTALLED_MARK = ".ybz-installed"
 
@@ -107,7 +108,7 @@ def status_ok(cfg: StackConfig) -> bool:
 def start(cfg: StackConfig) -> bool:
     """Start gunicorn unless ours runs; wait for status_show. True when started now."""
     pid_file = cfg.pid_file(NAME)
-    if running_pid(pid_file):
+    if running_pid(pid_file, PROCESS_MARK):
         return False
     ensure_port_free("CKAN", cfg.ckan_port, "YBZ_STACK_CKAN_PORT")
     cmd = [
@@ -128,7 +129,7 @@ def start(cfg: StackConfig) -> bool:
 
 def restart(cfg: StackConfig) -> None:
     """Restart gunicorn so a changed ckan.ini or dataset schema takes effect."""
-    pid = running_pid(cfg.pid_file(NAME))
+    pid = running_pid(cfg.pid_file(NAME), PROCESS_MARK)
     if pid is None:
         return
     stop_pid(pid)

@@ -37,13 +37,20 @@ def pid_alive(pid: int) -> bool:
         return True
 
 
-def running_pid(pid_file: Path) -> int | None:
-    """PID from the file if that process still runs; a stale file (e.g. after a reboot or on
-    a fresh CI machine) is removed."""
+def cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
+
+
+def running_pid(pid_file: Path, expect: str | None = None) -> int | None:
+    """PID from the file if that process still runs (and its command line contains `expect`,
+    guarding against a PID reused after a reboot); a stale file is removed."""
     pid = read_pid(pid_file)
     if pid is None:
         return None
-    if pid_alive(pid):
+    if pid_alive(pid) and (expect is None or expect in cmdline(pid)):
         return pid
     pid_file.unlink(missing_ok=True)
     return None

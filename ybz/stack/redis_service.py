@@ -10,6 +10,7 @@ from ybz.stack.progress import note
 from ybz.stack.system import run
 
 NAME = "redis"
+PROCESS_MARK = "redis-server"
 
 
 def ping(port: int) -> bool:
@@ -28,7 +29,7 @@ def _answers(port: int) -> bool:
 def start(cfg: StackConfig) -> bool:
     """Start Redis unless ours runs. Returns True when started now."""
     pid_file = cfg.pid_file(NAME)
-    if running_pid(pid_file):
+    if running_pid(pid_file, PROCESS_MARK):
         return False
     if port_open(cfg.redis_port) and _answers(cfg.redis_port):
         # A Redis we did not start (e.g. the Debian service that apt-get just started) is fine

@@ -17,6 +17,7 @@ NAME = "solr"
 LAUNCHER = TEMPLATES / "solr-launcher"
 LAUNCHER_SOURCE = LAUNCHER / "src/main/java/org/yibenzhang/stack/SolrLauncher.java"
 MAIN_CLASS = "org.yibenzhang.stack.SolrLauncher"
+PROCESS_MARK = MAIN_CLASS
 
 
 def _digest(*paths) -> str:
@@ -92,7 +93,7 @@ def reload_core(cfg: StackConfig) -> None:
 def start(cfg: StackConfig) -> bool:
     """Start Solr unless ours runs, and wait until the core answers. True when started now."""
     pid_file = cfg.pid_file(NAME)
-    if running_pid(pid_file):
+    if running_pid(pid_file, PROCESS_MARK):
         return False
     ensure_port_free("Solr", cfg.solr_port, "YBZ_STACK_SOLR_PORT")
     cmd = [

@@ -10,13 +10,14 @@ from dataclasses import dataclass
 from ybz.stack import ckan, postgres, redis_service, solr
 from ybz.stack.config import HOST, SOLR_CORE, StackConfig
 from ybz.stack.envfile import read_env, write_env
-from ybz.stack.procs import pid_alive, port_open, read_pid, running_pid, stop_pid
+from ybz.stack.procs import cmdline, pid_alive, port_open, read_pid, running_pid, stop_pid
 from ybz.stack.progress import note, step
 from ybz.stack.stack_secrets import load_or_create
 from ybz.stack.system import ensure_debs
 
 # Processes `up` starts itself and `down` stops, by PID file (PostgreSQL is handled apart).
-OWN_SERVICES = (ckan.NAME, solr.NAME, redis_service.NAME)  # stop order
+_SERVICES = (ckan, solr, redis_service)  # stop order
+OWN_SERVICES = tuple(m.NAME for m in _SERVICES)
 
 
 def _config_digest(cfg: StackConfig) -> str:
@@ -91,9 +92,10 @@ def up(cfg: StackConfig) -> dict[str, str]:
 def down(cfg: StackConfig) -> list[str]:
     """Stop what `up` started (PID files under .stack/run); returns the names stopped."""
     stopped = []
-    for name in OWN_SERVICES:
+    for module in _SERVICES:
+        name = module.NAME
         pid_file = cfg.pid_file(name)
-        pid = running_pid(pid_file)
+        pid = running_pid(pid_file, module.PROCESS_MARK)
         if pid is not None:
             with step(f"stop {name} (pid {pid})"):
                 stop_pid(pid)
@@ -116,10 +118,11 @@ class ServiceStatus:
 
 def status(cfg: StackConfig) -> list[ServiceStatus]:
     rows = []
-    for name, port in ((ckan.NAME, cfg.ckan_port), (solr.NAME, cfg.solr_port),
-                       (redis_service.NAME, cfg.redis_port)):
+    for module, port in ((ckan, cfg.ckan_port), (solr, cfg.solr_port),
+                         (redis_service, cfg.redis_port)):
+        name = module.NAME
         pid = read_pid(cfg.pid_file(name))
-        if pid is not None and pid_alive(pid):
+        if pid is not None and pid_alive(pid) and module.PROCESS_MARK in cmdline(pid):
             state = "running" if port_open(port) else "starting"
         elif port_open(port):
             state = "foreign"
