@@ -36,14 +36,16 @@ def parse(text: str) -> YamlDocument:
         root = loader.get_single_node()
         data = loader.construct_document(root) if root is not None else None
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        parts = [p for p in (exc.context, exc.problem) if p]
-        message = "YAML syntax error: " + ", ".join(parts)
+        # The problem mark is where the parser gave up; the context mark where the construct it
+        # was reading began (often the real mistake, e.g. an unclosed bracket or quote).
+        mark, start = exc.problem_mark or exc.context_mark, exc.context_mark
+        message = "YAML syntax error: " + (exc.problem or str(exc))
         if mark is None:
             raise YamlSyntaxError(message, None, None) from exc
-        raise YamlSyntaxError(
-            f"{message} (line {mark.line + 1}, column {mark.column + 1})", mark.line + 1, mark.column + 1
-        ) from exc
+        message += f" (line {mark.line + 1}, column {mark.column + 1})"
+        if exc.context and start is not None and start is not mark:
+            message += f"; {exc.context} started at line {start.line + 1}, column {start.column + 1}"
+        raise YamlSyntaxError(message, mark.line + 1, mark.column + 1) from exc
     except yaml.YAMLError as exc:
         raise YamlSyntaxError(f"YAML error: {exc}", None, None) from exc
     finally:
