@@ -91,8 +91,8 @@ def download_resource(
         "mimetype": CSV_MEDIA_TYPE,
         "description": description,
     }
-    if not uploaded:
-        resource["url"] = f"{download_base_url.rstrip('/')}/{name}.csv"
+    # An uploaded file gets its URL from CKAN; "" (not absent: CKAN's view plugins need the key).
+    resource["url"] = "" if uploaded else f"{download_base_url.rstrip('/')}/{name}.csv"
     return resource
 
 

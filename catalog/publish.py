@@ -169,7 +169,7 @@ def _carry_over(resource: dict, old: dict | None) -> dict:
     if old is None:
         return resource
     kept = {"id": old["id"]}
-    if "url" not in resource and old.get("url_type") == "upload":
+    if not resource.get("url") and old.get("url_type") == "upload":
         kept.update(url=old.get("url"), url_type="upload")
     return {**resource, **kept}
 
