@@ -121,6 +121,11 @@ def test_category_parts_are_digits(key, value):
     only_problem(validate_variant(change), f"{CAT}.category.{key}")
 
 
+@pytest.mark.parametrize("value", ["2025/07/01", "20250701", "July 2025"])
+def test_publish_date_is_an_iso_date(value):
+    only_problem(validate_variant(lambda d: catalog(d).update(publish_date=value)), f"{CAT}.publish_date")
+
+
 def test_id_pattern():
     p = only_problem(validate_variant(lambda d: d.update(id="Enterprise-Registry")), "id")
     assert "lowercase" in p.message

@@ -24,6 +24,7 @@ from yibenzhang.contracts.checks.catalog import (
     check_open_condition,
     check_share_basis,
     check_share_method_fits_format,
+    check_publish_date,
     check_provider_code,
     check_category,
 )
@@ -64,6 +65,7 @@ ALL_CHECKS: tuple[Check, ...] = (
     check_open_condition,
     check_share_basis,
     check_share_method_fits_format,
+    check_publish_date,
     check_provider_code,
     check_category,
     check_has_columns,

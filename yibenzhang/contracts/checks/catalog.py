@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from typing import Any
 
@@ -140,3 +141,17 @@ def check_category(parts: Parts) -> list[Finding]:
     if sub not in (None, "") and not (isinstance(sub, str) and sub.isdigit()):
         out.append(Finding(_cat("category") + ("subcatalog",), f"细目 (subcatalog) {sub!r} must be digits or empty"))
     return out
+
+
+def check_publish_date(parts: Parts) -> list[Finding]:
+    """发布日期 is published as metadata: an ISO date, so every consumer reads it the same way."""
+    (value,) = _catalog(parts, "publish_date")
+    if not _filled(value):
+        return []
+    try:
+        dt.date.fromisoformat(str(value))
+    except ValueError:
+        return [Finding(_cat("publish_date"), f"publish_date {value!r} must be an ISO date in quotes, e.g. \"2025-07-01\"")]
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", str(value)):
+        return [Finding(_cat("publish_date"), f"publish_date {value!r} must be written YYYY-MM-DD")]
+    return []

@@ -39,8 +39,7 @@ def _unknown_in(data: Any, annotation: Any, path: YamlPath) -> list[Finding]:
     members = [a for a in _union_members(annotation) if isinstance(a, type) and issubclass(a, BaseModel)]
     if not isinstance(data, dict) or not members:
         return []
-    models = members
-    model, out = models[0], []
+    model, out = members[0], []
     fields = {info.alias or name: info for name, info in model.model_fields.items()}
     for key, value in data.items():
         if key not in fields:
