@@ -21,7 +21,6 @@ from yibenzhang.contracts.model import Contract
 from yibenzhang.registry.codes import ckan_name
 from yibenzhang.vocabulary import LifecycleState, ResourceAttribute, SecurityLevel
 
-
 CSV_FILE_TYPE = "http://publications.europa.eu/resource/authority/file-type/CSV"
 CSV_MEDIA_TYPE = "http://www.iana.org/assignments/media-types/text/csv"
 

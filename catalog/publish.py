@@ -36,6 +36,7 @@ from catalog.policy import decide
 from yibenzhang.registry.models import CatalogOutbox, CatalogPublished, utcnow
 from yibenzhang.vocabulary import SecurityLevel
 
+
 class ExportMissing(Exception):
     """The payload names an export file that no longer exists."""
 

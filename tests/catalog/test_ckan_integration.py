@@ -249,10 +249,10 @@ def test_cli_publish_then_status(registry_url, dept, admin, anonymous, ckan_env,
     from catalog_helpers import TEMPLATE
     from typer.testing import CliRunner
 
+    from ybz.commands.catalog import app
     from yibenzhang.registry.db import session_scope
     from yibenzhang.registry.lifecycle import approve, submit
     from yibenzhang.registry.models import Resource
-    from ybz.commands.catalog import app
 
     data = yaml.safe_load(yaml.safe_dump(TEMPLATE, allow_unicode=True))
     data["id"] = f"cli_{dept}"

@@ -1,5 +1,6 @@
-from catalog.policy import Visibility, decide
 from catalog_helpers import make_contract
+
+from catalog.policy import Visibility, decide
 
 
 def test_core_is_withheld_whatever_else_the_contract_says():
