@@ -56,7 +56,7 @@ def validate_file(path: Path) -> list[Problem]:
     except OSError as exc:
         return [Problem(str(path), None, "", f"cannot read the file: {exc.strerror or exc}")]
     # Templates (_*.yaml) are examples, not registered under their file name.
-    stem = None if path.name.startswith("_") else path.name.removesuffix(".yaml")
+    stem = None if path.name.startswith("_") else path.stem
     return validate_text(text, str(path), file_stem=stem)
 
 
