@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 FIX, REJECT, FLAG = "fix", "reject", "flag"
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 import sqlite3
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -35,8 +37,9 @@ def write_csv(path: Path, headers: list[str], records: list[Record], *, encoding
 
 
 def write_xlsx(path: Path, sheet: str, title: str, headers: list[str], records: list[Record],
-               widths: dict[str, int]) -> None:
-    """A workbook with a merged title row above the header and a merged notes row below the data.
+               widths: dict[str, int], merge_last_row: bool = True) -> None:
+    """A workbook with a merged title row above the header (row 2) and, when `merge_last_row`,
+    the last record (a notes row, text in the first column) merged across the sheet.
 
     Dates are real date cells and numbers real numbers, as Excel users type them; a defect
     value is whatever the record holds (often text)."""
@@ -55,16 +58,35 @@ def write_xlsx(path: Path, sheet: str, title: str, headers: list[str], records: 
             cell = ws.cell(row=3 + offset, column=col, value=value)
             if isinstance(value, dt.date):
                 cell.number_format = "yyyy-mm-dd"
-    # The notes row is itself a record (its text sits in the first column), kept in `records`.
-    notes_row = 2 + len(records)
-    ws.merge_cells(start_row=notes_row, start_column=1, end_row=notes_row, end_column=last_col)
+    if merge_last_row:  # the notes row is itself a record: the platform counts and rejects it
+        last = 2 + len(records)
+        ws.merge_cells(start_row=last, start_column=1, end_row=last, end_column=last_col)
     for col, header in enumerate(headers, start=1):
         ws.column_dimensions[chr(64 + col)].width = widths.get(header, 14)
     wb.properties.creator = "市人力资源和社会保障局"
     wb.properties.created = FIXED_TIME
     wb.properties.modified = FIXED_TIME
     path.parent.mkdir(parents=True, exist_ok=True)
-    wb.save(path)
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    path.write_bytes(_fixed_zip_times(buffer.getvalue()))
+
+
+def _fixed_zip_times(data: bytes) -> bytes:
+    """The same workbook with zip entries and the `modified` property (which openpyxl sets to
+    the time of saving) stamped FIXED_TIME, so regenerating gives the same bytes."""
+    out = io.BytesIO()
+    fixed = FIXED_TIME.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
+    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            content = src.read(info.filename)
+            if info.filename == "docProps/core.xml":
+                content = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)",
+                                 rb"\g<1>" + fixed + rb"\g<2>", content)
+            stamped = zipfile.ZipInfo(info.filename, date_time=FIXED_TIME.timetuple()[:6])
+            stamped.compress_type = zipfile.ZIP_DEFLATED
+            dst.writestr(stamped, content)
+    return out.getvalue()
 
 
 def write_sqlite(path: Path, ddl: list[str], table: str, columns: list[str], records: list[Record],

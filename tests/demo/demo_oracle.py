@@ -52,9 +52,8 @@ def violations(contract: Contract, values: dict[str, str], today: dt.date) -> li
         text = values.get(col.name, "")
         if text != text.strip() or text != text.strip("\u3000"):
             found.append(("error", f"{col.name}: surrounding whitespace {text!r}"))
-        if col.type != "string" or col.code_rule:
-            if _FULLWIDTH.search(text):
-                found.append(("error", f"{col.name}: full-width characters {text!r}"))
+        if (col.type != "string" or col.code_rule) and _FULLWIDTH.search(text):
+            found.append(("error", f"{col.name}: full-width characters {text!r}"))
         if not text:
             if col.required:
                 found.append(("error", f"{col.name}: required value missing"))

@@ -3,11 +3,9 @@ columns those files really have."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-
 from demo_city_io import CONTRACTS, DATA, expected, file_rows
+
 from yibenzhang.contracts.load import load_contract
 from yibenzhang.contracts.validate import validate_paths
 from yibenzhang.vocabulary import OpenType, PersonalInfo, SecurityLevel, ShareType

@@ -6,7 +6,6 @@ import sqlite3
 
 import openpyxl
 import pytest
-
 from demo_city_io import DATA, expected, load_generator
 
 

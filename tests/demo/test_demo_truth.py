@@ -6,9 +6,9 @@ import datetime as dt
 from collections import defaultdict
 
 import pytest
-
 from demo_city_io import CONTRACTS, DATA, expected, file_rows, read_csv
 from demo_oracle import as_text, key_columns, violations
+
 from yibenzhang.contracts.load import load_contract
 
 TRUTH = expected()

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import random
 from pathlib import Path
 
@@ -45,7 +46,7 @@ BREAKS = {
 
 def _iaqi(pollutant: str, value: float) -> float:
     points = BREAKS[pollutant]
-    for (c_lo, i_lo), (c_hi, i_hi) in zip(points, points[1:]):
+    for (c_lo, i_lo), (c_hi, i_hi) in itertools.pairwise(points):
         if value <= c_hi:
             return i_lo + (i_hi - i_lo) * (value - c_lo) / (c_hi - c_lo)
     return 500.0

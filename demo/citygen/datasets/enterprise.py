@@ -26,6 +26,7 @@ HEADERS = {
 }
 STATUSES = ["存续"] * 12 + ["在业"] * 5 + ["迁出", "吊销", "注销", "注销"]
 BASE_ROWS = 480
+_HALF = {0xFF10 + i: ord(str(i)) for i in range(10)}  # full-width digits back to ASCII, for the total
 PARTS = ("scjgj/qiye_dengji_part1.csv", "scjgj/qiye_dengji_part2.csv")
 
 
@@ -100,7 +101,7 @@ def _change_capital(values: dict, rng: random.Random) -> str:
 def build(rng: random.Random, out_dir: Path) -> DatasetOutput:
     used: set[str] = set()
     records = [_enterprise(rng, used) for _ in range(BASE_ROWS)]
-    has_letter = lambda r: any(c.isalpha() for c in r.values["统一社会信用代码"])  # noqa: E731
+    has_letter = lambda r: any(c.isalpha() for c in r.values["统一社会信用代码"])
     d.inject(records, rng, 8, d.whitespace("企业名称"))
     d.inject(records, rng, 5, d.whitespace("统一社会信用代码"))
     d.inject(records, rng, 4, d.whitespace("法定代表人"))
@@ -139,5 +140,3 @@ def build(rng: random.Random, out_dir: Path) -> DatasetOutput:
         files.append(DeliveredFile(path, "csv", encoding="gbk", line_end="CRLF"))
     return DatasetOutput("enterprise_registry", "企业登记信息", "市市场监督管理局", HEADERS, records, files)
 
-
-_HALF = {0xFF10 + i: ord(str(i)) for i in range(10)}
