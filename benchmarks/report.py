@@ -14,6 +14,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from benchmarks.generate import BLOCKING_DEFECTS
 from benchmarks.runner import Measurement
 
 MEMORY_LIMIT_MB = 1536.0  # 1.5 GB
@@ -89,6 +90,17 @@ def agreement(results: dict[str, Measurement]) -> list[str]:
     return [f"{k}: ours {a[k]} vs SQL {b[k]}" for k in sorted(set(a) & set(b)) if a[k] != b[k]]
 
 
+def quarantine_check(results: dict[str, Measurement]) -> str | None:
+    """Rows our split quarantined vs the generator's blocking defects (they should be equal)."""
+    gen, ingest = results.get("generate"), results.get("ingest_ours")
+    if not (gen and ingest and gen.ok and ingest.ok):
+        return None
+    expected = sum(gen.detail.get("defects", {}).get(k, 0) for k in BLOCKING_DEFECTS)
+    got = ingest.detail.get("rows_quarantined")
+    verdict = "as expected" if got == expected else "DIFFERENT"
+    return f"quarantined {got} rows; the generator made {expected} blocking defects ({verdict})"
+
+
 def _verdict(passed: bool | None) -> str:
     return {True: "[green]PASS[/]", False: "[red]MISS[/]", None: "—"}[passed]
 
@@ -131,6 +143,9 @@ def print_run(console: Console, rows: int, results: dict[str, Measurement]) -> N
             console.print(f"[red]{name} failed:[/] {m.error} (log: {m.log})")
         for rule, message in (m.detail.get("errors") or {}).items():
             console.print(f"[yellow]{name}: rule {rule} not evaluated:[/] {message}")
+    quarantined = quarantine_check(results)
+    if quarantined:
+        console.print(quarantined)
     differ = agreement(results)
     if differ:
         console.print("[red]violation counts differ (ours vs hand-written SQL):[/] " + "; ".join(differ))
@@ -158,4 +173,5 @@ def run_record(rows: int, seed: int, results: dict[str, Measurement]) -> dict:
         "measurements": {k: asdict(m) for k, m in results.items()},
         "checks": [asdict(c) for c in checks(results)],
         "counts_differ": agreement(results),
+        "quarantine": quarantine_check(results),
     }

@@ -94,6 +94,7 @@ def test_whole_benchmark_runs_at_tiny_n(tmp_path):
     assert ingest["rows_in"] == ingest["rows_loaded"] + ingest["rows_quarantined"]
     assert measured["ingest_duckdb"]["detail"]["rows"] == N
     assert all(m["peak_rss_mb"] > 0 for m in measured.values())
+    assert "as expected" in run["quarantine"], run["quarantine"]
     assert run["counts_differ"] == [], "our GX run and the hand-written SQL must count the same"
     ratios = {c["name"]: c["measured"] for c in run["checks"]}
     assert ratios["ingest_ours vs ingest_duckdb"] > 0
