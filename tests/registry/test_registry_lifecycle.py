@@ -193,13 +193,18 @@ def test_withdraw_rejects_a_pending_change(session, contract_yaml):
 @pytest.mark.parametrize(
     ("mangle", "expected"),
     [
-        (lambda t: t.replace("id: enterprise_registry", "id: [unclosed"), r"<text> line \d+ column \d+: not valid YAML"),
-        (lambda t: "just a string", "a contract must be a YAML mapping, got str"),
-        (lambda t: t.replace('provider_code: "102021"', 'provider_code: "1020"'), "provider_code"),
-        (lambda t: t.replace("property: catalog", "property: katalog"), "customProperties `catalog` block is missing"),
-        (lambda t: t.replace("security_level: important", "security_level: secret"), "'secret' is not one of"),
+        (lambda t: t.replace("id: enterprise_registry", "id: [unclosed"), r"<text>:\d+: YAML syntax error"),
+        (lambda t: "just a string", r"<text>:1: the contract is a str, not a mapping"),
+        (lambda t: t.replace('provider_code: "102021"', 'provider_code: "1020"'),
+         r"<text>:\d+ customProperties\[catalog\]\.value\.provider_code: "),
+        (lambda t: t.replace("property: catalog", "property: katalog"), r"customProperties: the `catalog` block .* is missing"),
+        (lambda t: t.replace("security_level: important", "security_level: secret"),
+         r"security_level: 'secret' is not an allowed value"),
+        # Consistency rules of the contract validator apply at registration too.
+        (lambda t: t.replace("security_level: important", "security_level: core").replace(
+            "open_type: none", "open_type: unconditional"), "core data .* is never opened"),
     ],
-    ids=["bad-yaml", "not-mapping", "bad-provider-code", "no-catalog", "bad-security-level"],
+    ids=["bad-yaml", "not-mapping", "bad-provider-code", "no-catalog", "bad-security-level", "core-opened"],
 )
 def test_unparseable_contract_is_refused_with_the_reason(session, template_text, mangle, expected):
     with pytest.raises(lc.ContractRefused, match=expected):
@@ -218,3 +223,7 @@ def test_submit_from_path_and_template_refusal(session, tmp_path, template_text)
         lc.submit(session, template, "dept")
     with pytest.raises(lc.ContractRefused, match="no such contract file"):
         lc.submit(session, tmp_path / "missing.yaml", "dept")
+    misnamed = tmp_path / "qiye.yaml"
+    misnamed.write_text(template_text, encoding="utf-8")
+    with pytest.raises(lc.ContractRefused, match=r"qiye\.yaml:\d+ id: .* does not match the file name"):
+        lc.submit(session, misnamed, "dept")

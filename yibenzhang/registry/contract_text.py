@@ -26,9 +26,16 @@ class SubmittedContract:
     content_hash: str
 
 
-def read_submission(path_or_text: str | Path) -> SubmittedContract:
-    """Parse a contract file path or YAML text; raise ContractRefused naming the problem."""
+def read_submission(path_or_text: str | Path, validate: bool = False) -> SubmittedContract:
+    """Parse a contract file path or YAML text; raise ContractRefused naming the problem.
+
+    `validate=True` (used on submission) also runs the full contract validation
+    (`yibenzhang.contracts.validate`: structure + consistency rules such as "core data is never
+    opened") and refuses the contract on any error, listing each with line and field.
+    """
     source, text = _read(path_or_text)
+    if validate:
+        _validate(source, text, path_or_text)
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
@@ -48,6 +55,17 @@ def read_submission(path_or_text: str | Path) -> SubmittedContract:
     except (AssertionError, KeyError, TypeError, ValueError) as exc:
         raise ContractRefused(f"{source}: contract {data.get('id')!r} is invalid: {exc}") from exc
     return SubmittedContract(source, text, contract, content_hash(data))
+
+
+def _validate(source: str, text: str, path_or_text: str | Path) -> None:
+    from yibenzhang.contracts.validate import has_errors, validate_text
+
+    stem = Path(path_or_text).stem if source != "<text>" else None
+    problems = [p for p in validate_text(text, source, file_stem=stem) if p.is_error]
+    if has_errors(problems):
+        listed = "; ".join(f"{p.where}{' ' + p.field if p.field else ''}: {p.message}" for p in problems[:8])
+        more = f" (+{len(problems) - 8} more)" if len(problems) > 8 else ""
+        raise ContractRefused(f"contract refused ({len(problems)} error(s)): {listed}{more}")
 
 
 def content_hash(data: object) -> str:

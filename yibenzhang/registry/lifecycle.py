@@ -143,7 +143,7 @@ def submit(session: Session, contract_path_or_text: str | Path, actor: str) -> R
     resource's state does not allow a submission.
     """
     actor = _require(actor, "actor")
-    submitted = read_submission(contract_path_or_text)
+    submitted = read_submission(contract_path_or_text, validate=True)
     contract = submitted.contract
     resource = session.get(Resource, contract.id)
     if resource is None:
