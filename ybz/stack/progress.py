@@ -1,7 +1,8 @@
-"""Progress lines for long steps: which step runs and how long it took."""
+"""Progress lines for long steps: which step runs and how long it has been running."""
 
 from __future__ import annotations
 
+import threading
 import time
 from contextlib import contextmanager
 from typing import Iterator
@@ -14,12 +15,23 @@ console = Console(stderr=True, highlight=False)
 
 @contextmanager
 def step(title: str) -> Iterator[None]:
-    """Print the step, run it under a spinner, then print its elapsed time (or failure)."""
+    """Show the step with a live elapsed-time spinner, then a ✓/✗ line with its duration."""
     start = time.monotonic()
     title = escape(title)  # package specs like ckan[requirements] are not markup
+    done = threading.Event()
     try:
-        with console.status(f"[bold]{title}[/] …", spinner="dots"):
-            yield
+        with console.status(f"[bold]{title}[/] …", spinner="dots") as status:
+            def tick() -> None:
+                while not done.wait(1.0):
+                    status.update(f"[bold]{title}[/] … {time.monotonic() - start:.0f}s")
+
+            ticker = threading.Thread(target=tick, daemon=True)
+            ticker.start()
+            try:
+                yield
+            finally:
+                done.set()
+                ticker.join()
     except BaseException:
         console.print(f"[red]✗[/] {title} [dim]({time.monotonic() - start:.1f}s)[/]")
         raise
