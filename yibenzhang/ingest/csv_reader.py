@@ -1,9 +1,9 @@
 """CSV files → the staging table: DuckDB parses, a numpy scan numbers lines and finds ragged records.
 
-UTF-8 files are read in place; GBK/GB18030 files are transcoded to a temporary UTF-8 file first.
-DuckDB reads with `ignore_errors` (it skips records with a wrong field count); the scan knows
-those records, so they are inserted separately with a `_problem` and the numbering of the others
-is corrected with a small step table (ASOF join) — no per-row Python.
+UTF-8 files are read in place; GBK/GB18030 files are transcoded to a temporary UTF-8 file first
+(the scan runs on the same chunks). DuckDB returns every non-blank record in order (ragged ones
+padded or cut), so `_row` is the record's rank; `_line` comes from the scan through a small step
+table (ASOF join), and the scan's ragged records get a `_problem`. No per-row Python.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ def read_csv_file(con: duckdb.DuckDBPyConnection, contract: Contract, path: Path
         if encoding in ("utf-8", "utf-8-sig"):
             for chunk in utf8_chunks(path, encoding):
                 scanner.feed(chunk)
-            utf8_path = path
+            utf8_path = path  # DuckDB skips a UTF-8 BOM itself
         else:
             utf8_path = Path(tmp) / "utf8.csv"
             transcode(path, encoding, utf8_path, on_chunk=scanner.feed)
@@ -45,53 +45,52 @@ def read_csv_file(con: duckdb.DuckDBPyConnection, contract: Contract, path: Path
         mapping, extra = map_columns(rel, headers, contract.columns)
         problems = [f"{rel}: extra column(s) ignored: {', '.join(extra)}"] if extra else []
         loaded = _insert_parsed(con, contract, utf8_path, rel, table, layout, mapping, source.delimiter)
-    expected = layout.rows - len(layout.ragged)
-    if loaded != expected:
+    if loaded != layout.rows:
         raise ValueError(
-            f"{rel}: DuckDB parsed {loaded} well-formed records but the file has {expected} "
+            f"{rel}: DuckDB returned {loaded} records but the file has {layout.rows} "
             f"(encoding {encoding}); check quoting and the delimiter {source.delimiter!r}"
         )
-    _insert_ragged(con, contract, rel, table, layout, mapping, source.delimiter)
+    _mark_ragged(con, rel, table, layout)
     problems += [f"{rel} line {r.line}: {r.fields} fields, header has {layout.fields}"
                  for r in layout.ragged]
     return FileRead(file=rel, rows_in=layout.rows, encoding=encoding, problems=problems)
 
 
-def _step_table(layout: CsvLayout) -> pa.Table:
-    """For the k-th well-formed record DuckDB returns (1-based), `_row = k + row_add` and
-    `_line = k + line_add`; one entry per stretch where both offsets stay the same."""
+def _line_steps(layout: CsvLayout) -> pa.Table:
+    """`_line = _row + line_add`, one entry per stretch of rows with the same offset (the
+    offset grows after blank lines and records spanning several lines)."""
     rows = np.arange(1, layout.rows + 1, dtype=np.int64)
-    good = np.ones(layout.rows, dtype=bool)
-    good[[r.row - 1 for r in layout.ragged]] = False
-    k = np.arange(1, int(good.sum()) + 1, dtype=np.int64)
-    row_add = rows[good] - k
-    line_add = layout.lines[good] - k
-    change = np.ones(len(k), dtype=bool)
-    change[1:] = (np.diff(row_add) != 0) | (np.diff(line_add) != 0)
-    return pa.table({"k_from": k[change], "row_add": row_add[change], "line_add": line_add[change]})
+    line_add = layout.lines - rows
+    change = np.ones(len(rows), dtype=bool)
+    change[1:] = np.diff(line_add) != 0
+    return pa.table({"row_from": rows[change], "line_add": line_add[change]})
 
 
 def _insert_parsed(con, contract: Contract, utf8_path: Path, rel: str, table: str,
                    layout: CsvLayout, mapping: dict[str, int], delimiter: str) -> int:
+    """Insert every record DuckDB parses; returns the count. `null_padding` + non-strict mode
+    make DuckDB return every non-blank record, ragged ones too (padded or cut), so the k-th
+    returned row is data row k. DuckDB cannot combine null padding with quoted newlines in its
+    parallel scanner, so such files are read single-threaded."""
     n = layout.fields
     columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(n)) + "}"
+    parallel = "false" if layout.multiline_records else "true"
     reader = (
         f"read_csv(?, header=true, auto_detect=false, delim=?, quote='\"', escape='\"', "
-        f"columns={columns}, ignore_errors=true, strict_mode=true)"
+        f"columns={columns}, null_padding=true, strict_mode=false, parallel={parallel})"
     )
     select = ", ".join(f"t.c{mapping[c.name]}" for c in contract.columns)
-    steps = _step_table(layout)
+    steps = _line_steps(layout)
     params = [rel, str(utf8_path), delimiter]  # in the order the ? appear in the SQL
+    numbered = f"(SELECT row_number() OVER () AS k, * FROM {reader}) t"
     if steps.num_rows <= 1:
-        row_add = int(steps["row_add"][0].as_py()) if steps.num_rows else 0
         line_add = int(steps["line_add"][0].as_py()) if steps.num_rows else 0
-        sql = (f"INSERT INTO {quote_ident(table)} SELECT {select}, ?, t.k + {row_add}, "
-               f"t.k + {line_add}, NULL FROM (SELECT row_number() OVER () AS k, * FROM {reader}) t")
+        sql = (f"INSERT INTO {quote_ident(table)} SELECT {select}, ?, t.k, t.k + {line_add}, NULL "
+               f"FROM {numbered}")
     else:
         con.register("_ybz_csv_steps", steps)
-        sql = (f"INSERT INTO {quote_ident(table)} SELECT {select}, ?, t.k + s.row_add, "
-               f"t.k + s.line_add, NULL FROM (SELECT row_number() OVER () AS k, * FROM {reader}) t "
-               f"ASOF JOIN _ybz_csv_steps s ON t.k >= s.k_from")
+        sql = (f"INSERT INTO {quote_ident(table)} SELECT {select}, ?, t.k, t.k + s.line_add, NULL "
+               f"FROM {numbered} ASOF JOIN _ybz_csv_steps s ON t.k >= s.row_from")
     try:
         return int(con.execute(sql, params).fetchone()[0])  # INSERT returns its row count
     finally:
@@ -99,17 +98,18 @@ def _insert_parsed(con, contract: Contract, utf8_path: Path, rel: str, table: st
             con.unregister("_ybz_csv_steps")
 
 
-def _insert_ragged(con, contract: Contract, rel: str, table: str, layout: CsvLayout,
-                   mapping: dict[str, int], delimiter: str) -> None:
+def _mark_ragged(con, rel: str, table: str, layout: CsvLayout) -> None:
     if not layout.ragged:
         return
-    rows = []
-    for r in layout.ragged:  # only the malformed records, never the whole file
-        values = next(csv.reader([r.text], delimiter=delimiter, quotechar=QUOTE), [])
-        cells = [values[mapping[c.name]] if mapping[c.name] < len(values) else None
-                 for c in contract.columns]
-        problem = (f"{rel} line {r.line}: record has {r.fields} fields but the header has "
-                   f"{layout.fields}; values cannot be assigned to columns reliably")
-        rows.append([*cells, rel, r.row, r.line, problem])
-    marks = ", ".join("?" for _ in range(len(contract.columns) + 4))
-    con.executemany(f"INSERT INTO {quote_ident(table)} VALUES ({marks})", rows)
+    marks = pa.table({
+        "row": [r.row for r in layout.ragged],
+        "problem": [f"{rel} line {r.line}: record has {r.fields} fields but the header has "
+                    f"{layout.fields}; values cannot be assigned to columns reliably"
+                    for r in layout.ragged],
+    })
+    con.register("_ybz_ragged", marks)
+    try:
+        con.execute(f"UPDATE {quote_ident(table)} AS t SET _problem = m.problem FROM _ybz_ragged m "
+                    f"WHERE t._file = ? AND t._row = m.row", [rel])
+    finally:
+        con.unregister("_ybz_ragged")

@@ -32,6 +32,7 @@ class CsvLayout:
     lines: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # per data row
     ragged: list[RaggedRecord] = field(default_factory=list)
     blank_lines: int = 0
+    multiline_records: int = 0  # records with a newline inside a quoted field
 
     @property
     def rows(self) -> int:
@@ -87,9 +88,15 @@ class CsvScanner:
         ends = np.maximum(ends, starts)
         start_lines = self._line_base + np.searchsorted(newlines, starts) + 1
         blank = ends == starts
-        delims = np.flatnonzero(buf == self.delim)
-        delims = delims[(np.searchsorted(quotes, delims) & 1) == 0]
+        is_delim = buf == self.delim
+        if len(quotes):
+            # Inside a quoted field after an odd number of quotes; such delimiters do not count.
+            in_quote = np.bitwise_xor.accumulate(buf == self.quote, dtype=np.uint8)
+            is_delim &= in_quote == 0
+        delims = np.flatnonzero(is_delim)
         fields = np.bincount(np.searchsorted(term, delims), minlength=len(term))[: len(term)] + 1
+        inner = np.searchsorted(newlines, term) - np.searchsorted(newlines, starts)
+        self.layout.multiline_records += int((inner > 0).sum())
         self._line_base += len(newlines)
         self.layout.blank_lines += int(blank.sum())
         keep = ~blank

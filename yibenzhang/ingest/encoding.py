@@ -46,11 +46,17 @@ def detect_encoding(path: Path, declared: str = "auto") -> str:
         return "utf-8-sig"
     if _is_utf8(sample, truncated=len(sample) == SAMPLE_BYTES):
         return "utf-8"
-    best = from_bytes(sample).best()
-    if best is None:
+    truncated = len(sample) == SAMPLE_BYTES
+    matches = list(from_bytes(sample))
+    names = [m.encoding.lower().replace("_", "-") for m in matches]
+    # Deliveries here are Chinese: on short samples charset-normalizer may rank a Korean or
+    # Japanese code page first for GBK bytes, so any Chinese candidate, or a sample that is
+    # valid GB18030, wins.
+    if any(n in _CHINESE for n in names) or _decodes(sample, "gb18030", truncated):
+        return "gb18030"
+    if not names:
         raise EncodingError(f"{path}: cannot detect the text encoding (not UTF-8, not GBK)")
-    name = best.encoding.lower().replace("_", "-")
-    return "gb18030" if name in _CHINESE else normalize_encoding(name)
+    return normalize_encoding(names[0])
 
 
 def _has_bom(path: Path) -> bool:
@@ -59,7 +65,11 @@ def _has_bom(path: Path) -> bool:
 
 
 def _is_utf8(sample: bytes, truncated: bool) -> bool:
-    decoder = codecs.getincrementaldecoder("utf-8")()
+    return _decodes(sample, "utf-8", truncated)
+
+
+def _decodes(sample: bytes, encoding: str, truncated: bool) -> bool:
+    decoder = codecs.getincrementaldecoder(encoding)()
     try:
         # final=False tolerates a multi-byte character cut by the sample's end.
         decoder.decode(sample, final=not truncated)
@@ -68,8 +78,9 @@ def _is_utf8(sample: bytes, truncated: bool) -> bool:
         return False
 
 
-def utf8_chunks(path: Path, encoding: str, chunk_bytes: int = CHUNK_BYTES) -> Iterator[bytes]:
+def utf8_chunks(path: Path, encoding: str, chunk_bytes: int | None = None) -> Iterator[bytes]:
     """The file's content as UTF-8 bytes, chunk by chunk (a UTF-8 BOM is removed)."""
+    chunk_bytes = chunk_bytes or CHUNK_BYTES
     passthrough = encoding in ("utf-8", "utf-8-sig")
     decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
     offset = 0

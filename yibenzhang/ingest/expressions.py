@@ -40,7 +40,10 @@ def trimmed(raw: str) -> str:
 
 
 def halfwidth(sql: str) -> str:
-    return f"translate({sql}, {lit(_FULL)}, {lit(_HALF)})"
+    """Full-width → ASCII. `translate` is slow in DuckDB, so pure-ASCII values (byte length =
+    character length, nearly all of them) skip it. `sql` is repeated: pass a simple expression."""
+    return (f"(CASE WHEN strlen({sql}) = length({sql}) THEN {sql} "
+            f"ELSE translate({sql}, {lit(_FULL)}, {lit(_HALF)}) END)")
 
 
 def is_coded(col: Column) -> bool:
@@ -48,18 +51,26 @@ def is_coded(col: Column) -> bool:
     return col.code_rule is not None or col.type != "string"
 
 
-def clean(col: Column, raw: str) -> str:
-    """The cleaned text of a raw value: trimmed, half-width for codes/values, upper-case codes."""
-    sql = trimmed(raw)
+def steps(col: Column) -> list[str]:
+    """The column's standardization as a chain of SQL templates over `{x}`, the previous step's
+    result (the first step reads the raw value). Each step is evaluated once per row in its own
+    projection, so no expression is repeated inside another (DuckDB does not factor out common
+    sub-expressions inside CASE). Step 1 yields the cleaned text; the last the typed value."""
+    first = trimmed("{x}")
     if is_coded(col):
-        sql = trimmed(halfwidth(sql))  # half-width may reveal more spaces (U+3000 inside)
+        # Half-width on the raw value (a column), then trim: U+3000 becomes a plain space.
+        first = trimmed(halfwidth("{x}"))
     if col.code_rule in ("uscc", "ric"):
-        sql = f"upper({sql})"
+        first = f"upper({first})"
+    chain = [first]
     if col.code_rule == "district_code":
-        sql = _case_map(sql, {old: new for old, (_, new) in RETIRED_DISTRICTS.items()})
+        chain.append(_case_map("{x}", {old: new for old, (_, new) in RETIRED_DISTRICTS.items()}))
     if col.code_rule == "district_name":
-        sql = _case_map(sql, district_name_map())
-    return sql
+        chain.append(_case_map("{x}", district_name_map()))
+    if col.type in ("integer", "number"):
+        chain += number_steps(col)
+    chain.append(typed(col, "{x}"))
+    return chain
 
 
 def district_name_map() -> dict[str, str]:
@@ -89,16 +100,17 @@ def unit_of(col: Column) -> str | None:
     return None
 
 
-def number_text(col: Column, cleaned: str) -> str:
-    """Numeric text: unit suffix removed, thousands separators (',' or ' ') removed."""
-    sql = cleaned
+def number_steps(col: Column) -> list[str]:
+    """Numeric text: unit suffix removed, then thousands separators (',' or ' ') removed."""
+    chain = []
     unit = unit_of(col)
     if unit:
-        sql = (f"(CASE WHEN suffix({sql}, {lit(unit)}) THEN "
-               f"rtrim(left({sql}, length({sql}) - {len(unit)})) ELSE {sql} END)")
+        chain.append(f"(CASE WHEN suffix({{x}}, {lit(unit)}) THEN "
+                     f"rtrim(left({{x}}, length({{x}}) - {len(unit)})) ELSE {{x}} END)")
     grouped = r"[+-]?\d{1,3}([, ]\d{3})+(\.\d+)?"
-    return (f"(CASE WHEN regexp_full_match({sql}, {lit(grouped)}) "
-            f"THEN replace(replace({sql}, ',', ''), ' ', '') ELSE {sql} END)")
+    chain.append(f"(CASE WHEN regexp_full_match({{x}}, {lit(grouped)}) "
+                 f"THEN replace(replace({{x}}, ',', ''), ' ', '') ELSE {{x}} END)")
+    return chain
 
 
 def formats_of(col: Column) -> list[str]:
@@ -108,16 +120,17 @@ def formats_of(col: Column) -> list[str]:
 
 
 def typed(col: Column, cleaned: str) -> str:
-    """The cleaned text converted to the column's SQL type (NULL when it does not convert)."""
+    """The cleaned text (for numbers: after `number_steps`) converted to the column's SQL type,
+    NULL when it does not convert. `cleaned` should be a column reference: it is repeated."""
     if col.type == "string":
         return cleaned
     if col.type == "integer":
-        num = number_text(col, cleaned)
+        num = cleaned  # already through number_steps
         as_double = f"try_cast({num} AS DOUBLE)"
         return (f"coalesce(try_cast({num} AS BIGINT), CASE WHEN {as_double} = trunc({as_double}) "
                 f"AND abs({as_double}) < 9e15 THEN CAST({as_double} AS BIGINT) END)")
     if col.type == "number":
-        num = number_text(col, cleaned)
+        num = cleaned
         return f"(CASE WHEN isfinite(try_cast({num} AS DOUBLE)) THEN try_cast({num} AS DOUBLE) END)"
     if col.type in ("date", "timestamp"):
         formats = [f for f in formats_of(col) if f != EXCEL_SERIAL]

@@ -29,31 +29,62 @@ def standardize_rule_id(column: str) -> str:
     return f"{column}_standardize"
 
 
-def standardize(con: duckdb.DuckDBPyConnection, contract: Contract, raw_table: str, out_table: str) -> None:
-    selects, failures = [], []
-    for col in contract.columns:
-        raw = f"r.{qc(col.name)}"
-        cleaned = ex.clean(col, raw)
-        value = ex.typed(col, cleaned)
-        selects.append(f"CAST({value} AS {ex.SQL_TYPES[col.type]}) AS {qc(col.name)}")
-        if col.type != "string":
-            head, tail = f"{col.label} ({col.name}): '", f"' {ex.failure_reason(col)}"
-            failures.append(
-                f"CASE WHEN {cleaned} IS NOT NULL AND {value} IS NULL THEN "
-                f"{{'column': {ex.lit(col.name)}, 'value': {raw}, "
-                f"'reason': {ex.lit(head)} || {raw} || {ex.lit(tail)}, "
-                f"'rule_id': {ex.lit(standardize_rule_id(col.name))}}} END"
-            )
+def _clean_name(name: str) -> str:
+    return f"__clean_{name}"
+
+
+def _raw_name(name: str) -> str:
+    return f"__raw_{name}"
+
+
+def standardize_sql(contract: Contract, raw_table: str) -> str:
+    """The SELECT producing typed columns, meta columns and `_std_problems` (a list of
+    {column, value, reason, rule_id}) from the raw table: one nested projection per step."""
+    chains = {c.name: ex.steps(c) for c in contract.columns}
+    depth = max(len(ch) for ch in chains.values())
+    passthrough = ["_file", "_row", "_line", "_problem"]
+    passthrough += [qc(_raw_name(c.name)) for c in contract.columns if c.type != "string"]
+    passthrough += [qc(_clean_name(c.name)) for c in contract.columns if c.type != "string"]
+    # Level 0: raw values in, first step out (the cleaned text, kept for the failure check).
+    level = []
+    for c in contract.columns:
+        first = chains[c.name][0].replace("{x}", f"r.{qc(c.name)}")
+        level.append(f"{first} AS {qc(c.name)}")
+        if c.type != "string":
+            level.append(f"r.{qc(c.name)} AS {qc(_raw_name(c.name))}")
+            level.append(f"{first} AS {qc(_clean_name(c.name))}")
+    sql = f"SELECT {', '.join(level)}, r._file, r._row, r._line, r._problem FROM {q(raw_table)} r"
+    for i in range(1, depth):
+        level = []
+        for c in contract.columns:
+            chain = chains[c.name]
+            expr = chain[i].replace("{x}", qc(c.name)) if i < len(chain) else qc(c.name)
+            level.append(f"{expr} AS {qc(c.name)}")
+        sql = f"SELECT {', '.join(level + passthrough)} FROM ({sql})"
+    failures = []
+    for c in contract.columns:
+        if c.type == "string":
+            continue
+        raw, cleaned = qc(_raw_name(c.name)), qc(_clean_name(c.name))
+        head, tail = f"{c.label} ({c.name}): '", f"' {ex.failure_reason(c)}"
+        failures.append(
+            f"CASE WHEN {cleaned} IS NOT NULL AND {qc(c.name)} IS NULL THEN "
+            f"{{'column': {ex.lit(c.name)}, 'value': {raw}, "
+            f"'reason': {ex.lit(head)} || {raw} || {ex.lit(tail)}, "
+            f"'rule_id': {ex.lit(standardize_rule_id(c.name))}}} END"
+        )
     failures.append(
-        f"CASE WHEN r._problem IS NOT NULL THEN {{'column': NULL::VARCHAR, 'value': NULL::VARCHAR, "
-        f"'reason': r._problem, 'rule_id': {ex.lit(READ_PROBLEM_RULE)}}} END"
+        f"CASE WHEN _problem IS NOT NULL THEN {{'column': NULL::VARCHAR, 'value': NULL::VARCHAR, "
+        f"'reason': _problem, 'rule_id': {ex.lit(READ_PROBLEM_RULE)}}} END"
     )
+    typed = [f"CAST({qc(c.name)} AS {ex.SQL_TYPES[c.type]}) AS {qc(c.name)}" for c in contract.columns]
     problems = f"list_filter([{', '.join(failures)}], lambda p: p IS NOT NULL)"
+    return f"SELECT {', '.join(typed)}, _file, _row, _line, {problems} AS _std_problems FROM ({sql})"
+
+
+def standardize(con: duckdb.DuckDBPyConnection, contract: Contract, raw_table: str, out_table: str) -> None:
     out, prob = q(out_table), q(problems_table(out_table))
-    con.execute(
-        f"CREATE OR REPLACE TABLE {out} AS SELECT {', '.join(selects)}, r._file, r._row, r._line, "
-        f"{problems} AS _std_problems FROM {q(raw_table)} r"
-    )
+    con.execute(f"CREATE OR REPLACE TABLE {out} AS {standardize_sql(contract, raw_table)}")
     con.execute(
         f"CREATE OR REPLACE TABLE {prob} AS SELECT _file, _row, _line, p.column AS \"column\", "
         f"p.value AS value, p.reason AS reason, p.rule_id AS rule_id "
