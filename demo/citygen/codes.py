@@ -111,8 +111,17 @@ def corrupt_ric(code: str) -> str:
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
 GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华建文辉玲萍鹏红亮宁波斌俊浩凯峰云翔婷雪琳晨宇欣怡佳璐晓梅兰春燕健志海鑫飞雯倩颖嘉宏涵子轩梓萱诗雨晴博睿思源"
 ROADS = ["人民中路", "工农路", "青年中路", "濠西路", "崇川路", "世纪大道", "通甲路", "长江中路",
-         "钟秀路", "园林路", "跃龙路", "姚港路", "永和路", "通宁大道", "星湖大道", "江海大道",
-         "金沙镇新金路", "掘港镇青园路", "汇龙镇公园路", "如城街道海阳路", "城东镇宁海路"]
+         "钟秀路", "园林路", "跃龙路", "姚港路", "永和路", "通宁大道", "星湖大道", "江海大道"]
+# Towns (镇/街道) of each current district, with a road, for addresses and place names.
+TOWNS = {
+    "320612": [("金沙", "新金路"), ("石港", "石港大道"), ("二甲", "二甲路")],
+    "320613": [("唐闸", "唐闸路"), ("天生港", "港闸路"), ("观音山", "观音山路"), ("秦灶", "秦灶路")],
+    "320614": [("海门", "北京路"), ("三厂", "三厂路"), ("悦来", "悦来路")],
+    "320623": [("掘港", "青园路"), ("岔河", "岔河路"), ("丰利", "丰利路"), ("栟茶", "栟茶路")],
+    "320681": [("汇龙", "公园路"), ("吕四", "吕四港路"), ("王鲍", "王鲍路")],
+    "320682": [("如城", "海阳路"), ("东陈", "东陈路"), ("白蒲", "白蒲路"), ("九华", "九华路")],
+    "320685": [("城东", "宁海路"), ("李堡", "李堡路"), ("曲塘", "曲塘路"), ("角斜", "角斜路")],
+}
 TRADE_NAMES = ["瑞丰", "通达", "江海", "华宇", "恒信", "金鼎", "福源", "嘉禾", "永盛", "海川", "新润", "中天",
                "鸿运", "德邦", "锦程", "天成", "紫琅", "濠河", "博远", "万通", "宏图", "启航", "安泰", "鑫源",
                "长青", "盛世", "和顺", "凯达", "联创", "东升", "南洋", "北辰", "大丰", "众诚", "汇智", "优品"]
@@ -127,8 +136,12 @@ def person_name(rng: random.Random) -> str:
 
 
 def address(rng: random.Random, district: str) -> str:
-    name = CURRENT_DISTRICTS.get(district) or RETIRED_DISTRICTS[district][0]
-    return f"南通市{name}{rng.choice(ROADS)}{rng.randint(1, 399)}号"
+    """An address in a current district: a city road or a road of one of its towns."""
+    name = CURRENT_DISTRICTS[district]
+    if rng.random() < 0.6:
+        return f"南通市{name}{rng.choice(ROADS)}{rng.randint(1, 399)}号"
+    town, road = rng.choice(TOWNS[district])
+    return f"南通市{name}{town}{'街道' if district == '320613' else '镇'}{road}{rng.randint(1, 199)}号"
 
 
 def random_date(rng: random.Random, start: dt.date, end: dt.date) -> dt.date:

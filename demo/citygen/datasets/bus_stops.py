@@ -41,7 +41,7 @@ def _stops(rng: random.Random) -> list[dict]:
     for number in range(1, 221):
         district = rng.choice(list(CENTRES))
         lon, lat = CENTRES[district]
-        road = rng.choice(codes.ROADS)[-3:].lstrip("镇街道")
+        road = rng.choice(codes.ROADS + [road for _, road in codes.TOWNS[district]])
         stops.append({
             "站点编号": f"NT{number:05d}",
             "站点名称": f"{road}{rng.choice(codes.TRADE_NAMES)}{rng.choice(STOP_WORDS)}",

@@ -45,8 +45,6 @@ DDL = [
 ]
 TYPES = ["公办"] * 3 + ["民办"] * 5 + ["公建民营"] * 2
 SUFFIXES = ["敬老院", "养老院", "颐养中心", "老年公寓", "康养中心", "护理院", "社会福利中心"]
-PLACES = ["金沙", "掘港", "汇龙", "如城", "城东", "海门", "三厂", "石港", "二甲", "岔河", "丰利", "栟茶",
-          "吕四", "王鲍", "东陈", "白蒲", "九华", "李堡", "曲塘", "角斜", "唐闸", "天生港", "观音山", "秦灶"]
 BASE_ROWS = 240
 
 
@@ -62,7 +60,7 @@ def _institution(rng: random.Random, used: set[str]) -> Record:
             break
     updated = dt.datetime(2025, 6, 1) + dt.timedelta(minutes=rng.randint(0, 29 * 24 * 60))
     return Record({
-        "jgmc": f"南通市{rng.choice(PLACES)}{rng.choice(SUFFIXES)}",
+        "jgmc": f"南通市{rng.choice(codes.TOWNS[district])[0]}{rng.choice(codes.TRADE_NAMES)}{rng.choice(SUFFIXES)}",
         "tyshxydm": uscc,
         "xzqh_dm": district,
         "dz": codes.address(rng, district),

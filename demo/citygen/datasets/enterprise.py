@@ -32,7 +32,7 @@ PARTS = ("scjgj/qiye_dengji_part1.csv", "scjgj/qiye_dengji_part2.csv")
 
 def _enterprise(rng: random.Random, used: set[str]) -> Record:
     district = rng.choice(list(codes.CURRENT_DISTRICTS))
-    established = codes.random_date(rng, dt.date(1998, 1, 1), dt.date(2025, 6, 28))
+    established = codes.random_date(rng, dt.date(2004, 1, 1), dt.date(2025, 6, 28))
     while True:  # a code must never repeat by chance: repeats are injected on purpose only
         region = codes.code_in_force(district, established.year)
         uscc = codes.make_uscc(rng, region, with_letter=established.year >= 2016 or rng.random() < 0.2)
@@ -40,7 +40,8 @@ def _enterprise(rng: random.Random, used: set[str]) -> Record:
             used.add(uscc)
             break
     industry, industry_code = rng.choice(codes.INDUSTRIES)
-    birth = codes.random_date(rng, dt.date(1983, 1, 1), dt.date(2000, 12, 31))
+    # an adult at establishment; IDs valid under stdnum need birth years from 1983 (see README)
+    birth = codes.random_date(rng, dt.date(1983, 1, 1), dt.date(min(2000, established.year - 20), 12, 31))
     capital = rng.choice([10, 30, 50, 100, 200, 300, 500, 800, 1000, 2000, 5000]) * rng.choice([1, 1, 1.5, 2])
     return Record({
         "统一社会信用代码": uscc,
