@@ -127,8 +127,10 @@ def typed(col: Column, cleaned: str) -> str:
     if col.type == "integer":
         num = cleaned  # already through number_steps
         as_double = f"try_cast({num} AS DOUBLE)"
-        return (f"coalesce(try_cast({num} AS BIGINT), CASE WHEN {as_double} = trunc({as_double}) "
-                f"AND abs({as_double}) < 9e15 THEN CAST({as_double} AS BIGINT) END)")
+        # DuckDB's cast rounds '12.5' to 13: only integral values convert.
+        return (f"(CASE WHEN regexp_full_match({num}, '[+-]?[0-9]+') THEN try_cast({num} AS BIGINT) "
+                f"WHEN {as_double} = trunc({as_double}) AND abs({as_double}) < 9e15 "
+                f"THEN CAST({as_double} AS BIGINT) END)")
     if col.type == "number":
         num = cleaned
         return f"(CASE WHEN isfinite(try_cast({num} AS DOUBLE)) THEN try_cast({num} AS DOUBLE) END)"

@@ -92,19 +92,26 @@ def violations_sql(std_table: str, data_columns: list[str], predicates: list[Row
                      f"{lit(p.rule_id)} FROM {std} s WHERE ({p.violation_sql}){unparsed}")
     cols = ", ".join(qc(c) for c in data_columns)
     order = "ORDER BY _file, _row"
+    # Windows over whole rows are costly on millions of rows; repeats are rare, so a hash
+    # aggregate first narrows both duplicate checks to the rows whose hash (or key) repeats.
+    row_hash = f"hash({cols})"
+    suspects = (f"SELECT * FROM {std} WHERE {row_hash} IN "
+                f"(SELECT {row_hash} FROM {std} GROUP BY ALL HAVING count(*) > 1)")
     dup = (f"SELECT _file, _row, _line, "
            f"row_number() OVER (PARTITION BY {cols} {order}) AS n, "
            f"first_value(_row) OVER (PARTITION BY {cols} {order}) AS first_row, "
-           f"first_value(_file) OVER (PARTITION BY {cols} {order}) AS first_file FROM {std}")
+           f"first_value(_file) OVER (PARTITION BY {cols} {order}) AS first_file FROM ({suspects})")
     parts.append(f"SELECT _file, _row, _line, NULL, NULL, 'duplicate of row ' || first_row || "
                  f"' in ' || first_file, {lit(DUPLICATE_ROW_RULE)} FROM ({dup}) WHERE n > 1")
     if key:
         kcols = ", ".join(qc(c) for c in key)
         not_null = " AND ".join(f"{qc(c)} IS NOT NULL" for c in key)
         key_value = " || '|' || ".join(f"CAST({qc(c)} AS VARCHAR)" for c in key)
+        repeated = (f"SELECT * FROM {std} WHERE ({kcols}) IN (SELECT ({kcols}) FROM {std} "
+                    f"WHERE {not_null} GROUP BY ALL HAVING count(*) > 1)")
         # Exact repeats are reported once (above); the key rule looks at distinct content.
         distinct = (f"SELECT * FROM (SELECT *, row_number() OVER (PARTITION BY {cols} {order}) AS n0 "
-                    f"FROM {std}) WHERE n0 = 1 AND {not_null}")
+                    f"FROM ({repeated})) WHERE n0 = 1")
         rep = (f"SELECT _file, _row, _line, {key_value} AS key_value, "
                f"row_number() OVER (PARTITION BY {kcols} {order}) AS n, "
                f"first_value(_row) OVER (PARTITION BY {kcols} {order}) AS first_row, "
