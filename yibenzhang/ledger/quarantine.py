@@ -120,7 +120,8 @@ def violations_sql(std_table: str, data_columns: list[str], predicates: list[Row
         parts.append(f"SELECT _file, _row, _line, {lit(key[0] if len(key) == 1 else None)}, key_value, "
                      f"'key ({key_label}) repeats row ' || first_row || ' in ' || first_file || "
                      f"' with different content', {lit(DUPLICATE_KEY_RULE)} FROM ({rep}) WHERE n > 1")
-    return "\nUNION ALL\n".join(parts)
+    union = "\nUNION ALL\n".join(parts)
+    return f"SELECT * FROM ({union}) AS v(_file, _row, _line, \"column\", value, reason, rule_id)"
 
 
 def split(con: duckdb.DuckDBPyConnection, run_id: str, dataset: str, std_table: str,

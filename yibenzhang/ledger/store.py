@@ -98,8 +98,9 @@ def promote(con: duckdb.DuckDBPyConnection, dataset: str, candidate_table: str, 
     current = current_version(con, dataset)
     if current and current["fingerprint"] == fp and Path(current["path"]).is_dir():
         return PromoteResult(current["version"], rows, False, Path(current["path"]))
-    _remove_orphans(con, dataset, base)
+    # Numbered past any orphan of a crashed promote, so a version name is never reused.
     version = version_name(_next_number(con, dataset, base))
+    _remove_orphans(con, dataset, base)
     tmp = base / f".tmp-{version}-{uuid.uuid4().hex[:8]}"
     tmp.mkdir()
     try:
