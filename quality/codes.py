@@ -84,12 +84,15 @@ CREATE OR REPLACE TEMP MACRO ybz_uscc_valid(v) AS ybz_uscc_ok(upper(v));
 
 
 def _ric_macro() -> str:
+    # Integer arithmetic on the 17 digits (one cast) is ~2x faster in DuckDB than 17 substr()s.
     terms = " + ".join(
-        f"(ascii(substr(u, {i + 1}, 1)) - 48) * {w}" for i, w in enumerate(RIC_WEIGHTS)
+        f"((x // {10 ** (16 - i)}) % 10) * {w}" for i, w in enumerate(RIC_WEIGHTS)
     )
     return f"""
+CREATE OR REPLACE TEMP MACRO ybz_ric_weighted_sum(x) AS {terms};
 CREATE OR REPLACE TEMP MACRO ybz_ric_check_char(u) AS
-    substr('10X98765432', (({terms}) % 11) + 1, 1);
+    substr('10X98765432',
+           (ybz_ric_weighted_sum(TRY_CAST(substr(u, 1, 17) AS BIGINT)) % 11) + 1, 1);
 CREATE OR REPLACE TEMP MACRO ybz_ric_birth_year(u) AS
     year(try_strptime(substr(u, 7, 8), '%Y%m%d'));
 CREATE OR REPLACE TEMP MACRO ybz_ric_place_ok(u) AS EXISTS (

@@ -106,7 +106,7 @@ class CheckResult:
     dimension: str
     severity: str
     passed: bool
-    unexpected_count: int
+    unexpected_count: int | None  # None: not computed (result_format BOOLEAN_ONLY)
     element_count: int
     sample: list = field(default_factory=list)
     error: str | None = None  # GX could not evaluate the expectation (counted as failed)
@@ -208,9 +208,12 @@ def _check_result(rule: CompiledRule, result, rows: int, connection, table: str)
     if "unexpected_count" in payload:
         unexpected = int(payload["unexpected_count"])
         sample = list(payload.get("partial_unexpected_list") or [])[:SAMPLE_SIZE]
-    else:  # UnexpectedRowsExpectation: observed_value is the number of rows the query returned
-        unexpected = int(payload.get("observed_value") or 0)
+    elif "observed_value" in payload:  # UnexpectedRowsExpectation: rows the query returned
+        unexpected = int(payload["observed_value"] or 0)
         sample = _sample(rule, connection, table) if unexpected else []
+    else:  # BOOLEAN_ONLY: GX computed success only, which means zero violations
+        return CheckResult(**common, passed=bool(result.success), unexpected_count=None,
+                           element_count=rows)
     return CheckResult(**common, passed=unexpected <= rule.allowed_violations,
                        unexpected_count=unexpected, element_count=rows, sample=sample)
 

@@ -78,7 +78,7 @@ def issues_for_department(
         issues.append(QualityIssue(
             dataset=dataset, department=department, rule_id=result.rule_id,
             column=result.column, severity=str(result.severity),
-            count=max(result.unexpected_count, 1), description=description,
+            count=max(result.unexpected_count or 0, 1), description=description,
             suggested_fix=SUGGESTED_FIX.get(_fix_key(rule), SUGGESTED_FIX["quarantine"]),
             samples=list(result.sample),
         ))

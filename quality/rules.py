@@ -24,6 +24,7 @@ from typing import Any
 import great_expectations.expectations as gxe
 
 from quality import codes
+from quality.expectations import ExpectColumnValuesToBeValidCode
 from yibenzhang.contracts.model import Column, Contract, Rule
 from yibenzhang.vocabulary import QualityDimension, Severity
 
@@ -282,10 +283,7 @@ def _invalid_values(
         predicate = f"(CAST({c} AS DATE) > {literal(limit_date)})"
         return CompiledRule(
             **common, reason=f"{label}: date after {limit_date.isoformat()} (in the future)",
-            predicate=predicate, gx=gxe.UnexpectedRowsExpectation(
-                unexpected_rows_query=_rows_query(predicate),
-                description=f"{rule.id}: {col.name} not after {limit_date.isoformat()}",
-            ),
+            predicate=predicate, gx=_not_after(col, limit_date),
         )
     code_rule = args["codeRule"]
     if code_rule not in codes.CHECK_FUNCTION:
@@ -295,11 +293,16 @@ def _invalid_values(
         **common, code_rule=code_rule,
         reason=f"{label}: not a valid {CODE_RULE_NAMES[code_rule]} ({codes.STANDARD[code_rule]})",
         predicate=predicate,
-        gx=gxe.UnexpectedRowsExpectation(
-            unexpected_rows_query=_rows_query(predicate),
-            description=f"{rule.id}: {col.name} is a valid {code_rule}",
-        ),
+        gx=ExpectColumnValuesToBeValidCode(column=col.name, code_rule=code_rule),
     )
+
+
+def _not_after(col: Column, limit: dt.date):
+    if col.type == "date":
+        return gxe.ExpectColumnValuesToBeBetween(column=col.name, max_value=limit)
+    # A timestamp on the limit day is allowed: compare with the next midnight, exclusive.
+    midnight = dt.datetime.combine(limit + dt.timedelta(days=1), dt.time())
+    return gxe.ExpectColumnValuesToBeBetween(column=col.name, max_value=midnight, strict_max=True)
 
 
 def _show(value: Any) -> str:

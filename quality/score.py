@@ -2,7 +2,8 @@
 
 Formula (documented in quality/README.md):
 - each check's pass rate r = 1 - unexpected_count / element_count, clamped to [0, 1]
-  (a rowCount check or one GX could not evaluate: 1 if passed else 0; an empty table: 1);
+  (a rowCount check, one GX could not evaluate or one run with result_format BOOLEAN_ONLY
+  (no counts): 1 if passed else 0; an empty table: 1);
 - each dimension's score = 100 × the severity-weighted mean of its checks' pass rates
   (blocking `error` checks weigh 2, `warning` checks 1);
 - rows quarantined before the check never reach it, so the quarantined share
@@ -30,8 +31,10 @@ class QualityScore:
 
 def pass_rate(result) -> float:
     """One check's pass rate in [0, 1] (see module doc)."""
-    if getattr(result, "error", None) or result.expectation_type == (
-        "expect_table_row_count_to_be_between"
+    if (
+        getattr(result, "error", None)
+        or result.unexpected_count is None
+        or result.expectation_type == "expect_table_row_count_to_be_between"
     ):
         return 1.0 if result.passed else 0.0
     if result.element_count <= 0:

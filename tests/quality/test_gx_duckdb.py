@@ -96,7 +96,7 @@ def test_gx_counts_match_the_sql_predicates(checked, ledger):
 def test_code_checks_and_samples(checked):
     _, results = checked
     uscc = results["uscc_uscc"]
-    assert uscc.expectation_type == "unexpected_rows_expectation"
+    assert uscc.expectation_type == "expect_column_values_to_be_valid_code"
     invalid = sorted({row[0] for row in ROWS if not stdnum_uscc.is_valid(row[0])})
     assert "91110000600037341X" in invalid and len(invalid) == 2, invalid
     assert (uscc.unexpected_count, sorted(uscc.sample)) == (2, invalid), uscc
@@ -125,3 +125,43 @@ def test_regex_expectation_runs_on_duckdb(tmp_path):
 def test_missing_ledger_is_a_clear_error(tmp_path):
     with pytest.raises(FileNotFoundError, match="nope.duckdb"):
         run_checks(tmp_path / "nope.duckdb", "t", load_contract(TEMPLATE))
+
+
+def test_boolean_only_gives_the_same_verdicts_without_counts(checked, ledger):
+    rules, summary = checked
+    contract = load_contract(TEMPLATE)
+    quick = run_checks(ledger, "enterprise_registry", contract, result_format="BOOLEAN_ONLY",
+                       rules=rules)
+    assert {r.rule_id: r.passed for r in quick} == {k: r.passed for k, r in summary.items()}
+    assert all(r.unexpected_count is None for r in quick if r.rule_id != "not_empty"), (
+        "BOOLEAN_ONLY computes no counts: unexpected_count must say so (None), not 0"
+    )
+
+
+def test_compound_key_timestamp_limit_and_must_be(tmp_path):
+    from quality_helpers import build_contract, prop, rule
+
+    path = tmp_path / "l.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute("""CREATE TABLE t AS SELECT * FROM (VALUES
+        ('a', 1, TIMESTAMP '2025-06-30 23:59:00', NULL),
+        ('a', 1, TIMESTAMP '2025-07-01 00:00:00', 'N/A'),
+        ('a', 2, NULL, 'ok'),
+        ('a', NULL, TIMESTAMP '2024-01-01 00:00:00', 'ok'),
+        ('a', NULL, NULL, 'ok')) v(k1, k2, seen_at, note)""")
+    con.close()
+    contract = build_contract(
+        [prop("k1"), prop("k2", type_="integer"),
+         prop("seen_at", type_="timestamp", quality=[rule(
+             "seen_not_future", "invalidValues", "accuracy", arguments={"notAfter": "today"})]),
+         prop("note", quality=[rule("note_present", "missingValues", "completeness",
+                                    arguments={"missingValues": ["N/A"]}, mustBe=1)])],
+        [rule("pair_unique", "duplicateValues", "uniqueness", arguments={"properties": ["k1", "k2"]})],
+    )
+    rules = compile_rules(contract, today=TODAY)
+    got = {r.rule_id: (r.unexpected_count, r.passed) for r in run_checks(path, "t", contract, rules=rules)}
+    assert got == {
+        "seen_not_future": (1, False),   # 2025-07-01 00:00 only; 23:59 on the limit day is fine
+        "note_present": (2, False),      # NULL and 'N/A'; mustBe 1 allows one
+        "pair_unique": (2, False),       # (a, 1) twice; keys with a NULL part are not compared
+    }, got
