@@ -46,28 +46,25 @@ def _tree_rss(proc: psutil.Process) -> int:
 def run_child(name: str, args: list[str], log_path: Path, timeout: float | None = None) -> Measurement:
     """Run `python -m benchmarks.child NAME ARGS...`, its output going to `log_path`."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
+    out_path = log_path.with_suffix(".out")
     started = time.perf_counter()
     polled = 0
-    with open(log_path, "w", encoding="utf-8") as log:
-        child = subprocess.Popen(
-            [sys.executable, "-m", "benchmarks.child", name, *args],
-            cwd=REPO, stdout=subprocess.PIPE, stderr=log, text=True, encoding="utf-8",
-        )
+    # Both streams go to files: a pipe could fill up and stall the child while we poll.
+    with open(log_path, "w", encoding="utf-8") as log, open(out_path, "w", encoding="utf-8") as out:
+        child = subprocess.Popen([sys.executable, "-m", "benchmarks.child", name, *args],
+                                 cwd=REPO, stdout=out, stderr=log)
         proc = psutil.Process(child.pid)
-        # stdout carries the result line only; read it after exit (it is small).
         while child.poll() is None:
             polled = max(polled, _tree_rss(proc))
             time.sleep(POLL_SECONDS)
             if timeout and time.perf_counter() - started > timeout:
                 child.kill()
-                break
-        stdout = child.stdout.read() if child.stdout else ""
         child.wait()
-        log.write(stdout)
+    stdout = out_path.read_text(encoding="utf-8", errors="replace")
     result = _parse(stdout)
     if result is None:
         return Measurement(name, None, polled / 2**20, time.perf_counter() - started,
-                           error=f"no result (exit code {child.returncode}); see {log_path}",
+                           error=f"no result (exit code {child.returncode}); see {log_path}, {out_path}",
                            log=str(log_path))
     return Measurement(
         name=name, seconds=result.get("seconds"),
@@ -86,7 +83,7 @@ def _parse(stdout: str) -> dict | None:
 
 def best_of(name: str, args: list[str], log_path: Path, repeat: int) -> Measurement:
     """Run `repeat` times; keep the fastest run's time and the highest peak memory."""
-    runs = [run_child(name, args, log_path, ) for _ in range(max(1, repeat))]
+    runs = [run_child(name, args, log_path) for _ in range(max(1, repeat))]
     good = [m for m in runs if m.ok]
     if not good:
         return runs[-1]
