@@ -1,0 +1,45 @@
+"""Ingest: per approved contract, pull the source, standardize it and split off quarantine."""
+
+
+import dagster as dg
+
+from pipelines import flow
+from pipelines.datasets import approved_datasets
+from yibenzhang.settings import get_settings
+from pipelines.keys import owners, source_kind, staging_key
+from pipelines.resources import LedgerResource, ledger_resource
+from yibenzhang.contracts.model import Contract
+
+
+def build_staging_asset(contract: Contract) -> dg.AssetsDefinition:
+    @dg.asset(
+        key=staging_key(contract.id),
+        group_name="ingest",
+        kinds={source_kind(contract), "duckdb"},
+        owners=owners(contract),
+        description=f"{contract.name}: pulled from {contract.source.path or contract.source.table}, "
+        "standardized to the contract's types, bad rows quarantined.",
+        metadata={"contract_version": contract.version, "department": contract.department},
+        code_version=contract.version,
+    )
+    def staging_asset(context: dg.AssetExecutionContext, ledger: LedgerResource) -> dg.MaterializeResult:
+        outcome = flow.stage(contract, ledger.settings(), context.run_id, log=context.log.info)
+        return dg.MaterializeResult(
+            metadata={
+                "rows_in": outcome.rows_in,
+                "rows_loaded": outcome.rows_loaded,
+                "rows_quarantined": outcome.rows_quarantined,
+                "files": dg.MetadataValue.md(outcome.files_markdown()),
+            }
+        )
+
+    return staging_asset
+
+
+@dg.definitions
+def ingest_defs() -> dg.Definitions:
+    resource = ledger_resource()
+    contracts = approved_datasets(get_settings())
+    return dg.Definitions(
+        assets=[build_staging_asset(c) for c in contracts], resources={"ledger": resource}
+    )

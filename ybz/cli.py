@@ -1,0 +1,45 @@
+"""`ybz` — the Yibenzhang command line. Commands are thin: the work happens in the libraries."""
+
+from __future__ import annotations
+
+import json
+
+import typer
+from rich.console import Console
+
+from ybz.commands.catalog import app as catalog_app
+from ybz.commands.contracts import app as contracts_app
+from ybz.commands.registry import app as registry_app
+from ybz.stack.cli import app as stack_app
+
+app = typer.Typer(
+    help="一本账 Yibenzhang: register, ingest, check and publish a city's public data.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+)
+app.add_typer(contracts_app, name="contracts", help="Validate and inspect data contracts.")
+app.add_typer(registry_app, name="registry", help="Register resources: submit, approve, reject, withdraw.")
+app.add_typer(catalog_app, name="catalog", help="Publish the ledger's catalog to CKAN.")
+app.add_typer(stack_app, name="stack", help="The local CKAN stack (PostgreSQL, Redis, Solr 9, CKAN 2.12).")
+
+
+@app.command()
+def demo(
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of tables."),
+    ckan: bool = typer.Option(False, "--ckan", help="Also publish to CKAN (local stack or YBZ_CKAN_URL)."),
+) -> None:
+    """Register, approve, ingest, check and promote every demo dataset, then print a summary."""
+    from ybz.demo import print_report, run_demo
+
+    console = Console(stderr=as_json)
+    report = run_demo(publish=ckan, console=console)
+    if as_json:
+        typer.echo(json.dumps(report.as_json(), ensure_ascii=False, indent=2))
+    else:
+        print_report(report, console)
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+def main() -> None:
+    app()
