@@ -20,7 +20,7 @@ SUCCEEDED = "succeeded"  # Run.status of a run that reached the ledger
 
 
 def _quality(session: Session, dataset_id: str) -> tuple[float | None, dict]:
-    """Overall score (0..1) and check summary of the latest run that was scored."""
+    """Overall score (0..100) and check summary of the latest run that was scored."""
     latest = session.execute(
         select(QualityScore.score, QualityScore.run_pk)
         .join(Run, Run.id == QualityScore.run_pk)

@@ -32,7 +32,7 @@ class PublishItem:
     contract: Contract  # the approved contract snapshot
     resource_code: str  # assigned by the registry, e.g. "101002/1020210001"
     state: LifecycleState = LifecycleState.APPROVED
-    quality_score: float | None = None  # 0..1 (registry `overall` score), latest run
+    quality_score: float | None = None  # 0..100 (quality.score scale, registry `overall`), latest run
     quality_summary: dict[str, Any] = field(default_factory=dict)  # e.g. {"checks": 9, "failed": 1}
     last_updated: datetime | None = None  # last successful promotion into the ledger
     open_data: ExportedFile | None = None  # CSV of the allowed columns, uploaded to CKAN
@@ -148,7 +148,7 @@ def to_package(item: PublishItem, download_base_url: str, now: datetime | None =
     if meta.publish_date:
         package["publish_date"] = meta.publish_date
     if item.quality_score is not None:
-        package["quality_score"] = round(item.quality_score * 100, 1)  # people read percentages
+        package["quality_score"] = round(item.quality_score, 1)
     if item.last_updated is not None:
         package["last_updated"] = _iso(item.last_updated)
     if decision.downloads:

@@ -33,7 +33,7 @@ def make_item(dataset_id: str = "enterprise_registry", code: str = "101002/10202
         contract=make_contract(dataset_id, **catalog),
         resource_code=code,
         state=state,
-        quality_score=0.95,
+        quality_score=95.0,
         quality_summary={"checks": 9, "failed": 1},
         last_updated=datetime(2026, 11, 20, 2, 0, tzinfo=timezone.utc),
     )

@@ -44,13 +44,13 @@ def test_items_carry_approved_snapshot_run_facts_and_withdrawn_ids(registry_url)
         register(session, "gone_one", security_level="general", open_type="unconditional")
         withdraw(session, "gone_one", actor="steward", reason="停止采集")
         submit(session, contract_text("draft_one"), actor="dept")  # submitted only: not in catalog
-        add_run(session, "open_one", 0.875, finished)
+        add_run(session, "open_one", 87.5, finished)
     with session_scope(registry_url) as session:
         items, withdrawn = items_from_registry(session)
     assert [i.contract.id for i in items] == ["open_one"], "only resources in force are catalog items"
     assert withdrawn == ["gone_one"]
     [item] = items
-    assert item.resource_code and item.quality_score == 0.875 and item.last_updated == finished
+    assert item.resource_code and item.quality_score == 87.5 and item.last_updated == finished
     assert item.quality_summary["failed_rules"] == ["uscc_unique"]
 
 
