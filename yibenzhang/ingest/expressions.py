@@ -19,6 +19,9 @@ DEFAULT_TIMESTAMP_FORMATS = ["%Y-%m-%d %H:%M:%S", "%Y/%m/%d %H:%M:%S", "%Y-%m-%d
 # date cell becomes when a sheet is saved as CSV with the cell formatted as a number.
 EXCEL_SERIAL = "excel_serial"
 
+# Formats whose values DuckDB's own cast reads exactly (once the shape is checked).
+_ISO_SHAPES = {"%Y-%m-%d", "%Y-%m-%d %H:%M:%S"}
+
 SQL_TYPES = {"string": "VARCHAR", "integer": "BIGINT", "number": "DOUBLE", "date": "DATE",
              "timestamp": "TIMESTAMP", "boolean": "BOOLEAN"}
 
@@ -35,15 +38,21 @@ def lit(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+_EDGE_SPACE = "^[" + _TRIM + "]|[" + _TRIM + "]$"
+
+
 def trimmed(raw: str) -> str:
-    return f"nullif(trim({raw}, {lit(_TRIM)}), '')"
+    """Trimmed, '' → NULL. `trim` with a character set is slow in DuckDB; most values have no
+    edge space, so a regex test gates it. `raw` is repeated: pass a column reference."""
+    return (f"nullif(CASE WHEN regexp_matches({raw}, {lit(_EDGE_SPACE)}) "
+            f"THEN trim({raw}, {lit(_TRIM)}) ELSE {raw} END, '')")
 
 
 def halfwidth(sql: str) -> str:
-    """Full-width → ASCII. `translate` is slow in DuckDB, so pure-ASCII values (byte length =
-    character length, nearly all of them) skip it. `sql` is repeated: pass a simple expression."""
-    return (f"(CASE WHEN strlen({sql}) = length({sql}) THEN {sql} "
-            f"ELSE translate({sql}, {lit(_FULL)}, {lit(_HALF)}) END)")
+    """Full-width → ASCII. `translate` is slow in DuckDB, so only values holding a full-width
+    character (a regex test, cheap) go through it. `sql` is repeated: pass a simple expression."""
+    return (f"(CASE WHEN regexp_matches({sql}, '[\uFF01-\uFF5E\u3000]') "
+            f"THEN translate({sql}, {lit(_FULL)}, {lit(_HALF)}) ELSE {sql} END)")
 
 
 def is_coded(col: Column) -> bool:
@@ -51,18 +60,20 @@ def is_coded(col: Column) -> bool:
     return col.code_rule is not None or col.type != "string"
 
 
-def steps(col: Column) -> list[str]:
+def steps(col: Column) -> tuple[list[str], int]:
     """The column's standardization as a chain of SQL templates over `{x}`, the previous step's
-    result (the first step reads the raw value). Each step is evaluated once per row in its own
-    projection, so no expression is repeated inside another (DuckDB does not factor out common
-    sub-expressions inside CASE). Step 1 yields the cleaned text; the last the typed value."""
-    first = trimmed("{x}")
+    result (the first step reads the raw value), and the index of the step giving the cleaned
+    text. Each step is evaluated once per row in its own projection, so no expression is
+    repeated inside another (DuckDB does not factor out common sub-expressions inside CASE).
+    The last step gives the typed value."""
+    chain = []
     if is_coded(col):
-        # Half-width on the raw value (a column), then trim: U+3000 becomes a plain space.
-        first = trimmed(halfwidth("{x}"))
+        chain.append(halfwidth("{x}"))  # first, so U+3000 becomes a space the trim removes
+    last = trimmed("{x}")
     if col.code_rule in ("uscc", "ric"):
-        first = f"upper({first})"
-    chain = [first]
+        last = f"upper({last})"
+    chain.append(last)
+    clean_at = len(chain) - 1
     if col.code_rule == "district_code":
         chain.append(_case_map("{x}", {old: new for old, (_, new) in RETIRED_DISTRICTS.items()}))
     if col.code_rule == "district_name":
@@ -70,7 +81,7 @@ def steps(col: Column) -> list[str]:
     if col.type in ("integer", "number"):
         chain += number_steps(col)
     chain.append(typed(col, "{x}"))
-    return chain
+    return chain, clean_at
 
 
 def district_name_map() -> dict[str, str]:
@@ -113,6 +124,25 @@ def number_steps(col: Column) -> list[str]:
     return chain
 
 
+_DIRECTIVES = {"Y": r"\d{4}", "m": r"\d{1,2}", "d": r"\d{1,2}", "H": r"\d{1,2}", "M": r"\d{1,2}",
+               "S": r"\d{1,2}", "y": r"\d{2}"}
+
+
+def format_shape(fmt: str) -> str | None:
+    """A regex matching values written in a strptime format (None for other directives)."""
+    out, i = [], 0
+    while i < len(fmt):
+        if fmt[i] == "%" and i + 1 < len(fmt):
+            if fmt[i + 1] not in _DIRECTIVES:
+                return None
+            out.append(_DIRECTIVES[fmt[i + 1]])
+            i += 2
+        else:
+            out.append(re.escape(fmt[i]))
+            i += 1
+    return "".join(out)
+
+
 def formats_of(col: Column) -> list[str]:
     if col.formats:
         return list(col.formats)
@@ -137,7 +167,20 @@ def typed(col: Column, cleaned: str) -> str:
     if col.type in ("date", "timestamp"):
         formats = [f for f in formats_of(col) if f != EXCEL_SERIAL]
         target = "DATE" if col.type == "date" else "TIMESTAMP"
-        parsed = f"CAST(try_strptime({cleaned}, [{', '.join(lit(f) for f in formats)}]) AS {target})"
+        every = f"try_strptime({cleaned}, [{', '.join(lit(f) for f in formats)}])"
+        # strptime over a list of formats is slow in DuckDB: each value is parsed with the
+        # format whose shape it has (ISO values by a plain cast); values of no known shape or
+        # that fail there still get every format.
+        whens = []
+        for f in formats:
+            shape = format_shape(f)
+            if shape is None:
+                continue
+            parse = (f"try_cast({cleaned} AS {target})" if f in _ISO_SHAPES
+                     else f"try_strptime({cleaned}, {lit(f)})")
+            whens.append(f"WHEN regexp_full_match({cleaned}, {lit(shape)}) THEN {parse}")
+        shaped = f"(CASE {' '.join(whens)} END)" if whens else "NULL"
+        parsed = f"CAST(coalesce({shaped}, {every}) AS {target})"
         if EXCEL_SERIAL in formats_of(col):
             serial = (f"CASE WHEN regexp_full_match({cleaned}, '[1-9][0-9]{{4}}') THEN "
                       f"CAST(DATE '1899-12-30' + CAST({cleaned} AS INTEGER) AS {target}) END")

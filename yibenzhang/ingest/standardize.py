@@ -40,27 +40,29 @@ def _raw_name(name: str) -> str:
 def standardize_sql(contract: Contract, raw_table: str) -> str:
     """The SELECT producing typed columns, meta columns and `_std_problems` (a list of
     {column, value, reason, rule_id}) from the raw table: one nested projection per step."""
-    chains = {c.name: ex.steps(c) for c in contract.columns}
-    depth = max(len(ch) for ch in chains.values())
-    passthrough = ["_file", "_row", "_line", "_problem"]
-    passthrough += [qc(_raw_name(c.name)) for c in contract.columns if c.type != "string"]
-    passthrough += [qc(_clean_name(c.name)) for c in contract.columns if c.type != "string"]
-    # Level 0: raw values in, first step out (the cleaned text, kept for the failure check).
-    level = []
+    chains, clean_at = {}, {}
     for c in contract.columns:
-        first = chains[c.name][0].replace("{x}", f"r.{qc(c.name)}")
-        level.append(f"{first} AS {qc(c.name)}")
-        if c.type != "string":
-            level.append(f"r.{qc(c.name)} AS {qc(_raw_name(c.name))}")
-            level.append(f"{first} AS {qc(_clean_name(c.name))}")
-    sql = f"SELECT {', '.join(level)}, r._file, r._row, r._line, r._problem FROM {q(raw_table)} r"
-    for i in range(1, depth):
+        chains[c.name], clean_at[c.name] = ex.steps(c)
+    depth = max(len(ch) for ch in chains.values())
+    typed_cols = [c for c in contract.columns if c.type != "string"]
+    raws = [qc(_raw_name(c.name)) for c in typed_cols]
+    # Level 0 reads the raw table; every level keeps the raw value (for problem reports) and,
+    # once reached, the cleaned text (to tell "empty" from "not convertible").
+    sql = (f"SELECT r.*, {', '.join(f'r.{qc(c.name)} AS {qc(_raw_name(c.name))}' for c in typed_cols) or 'NULL AS __none'} "
+           f"FROM {q(raw_table)} r")
+    carried = ["_file", "_row", "_line", "_problem"] + raws
+    for i in range(depth):
         level = []
         for c in contract.columns:
             chain = chains[c.name]
             expr = chain[i].replace("{x}", qc(c.name)) if i < len(chain) else qc(c.name)
             level.append(f"{expr} AS {qc(c.name)}")
-        sql = f"SELECT {', '.join(level + passthrough)} FROM ({sql})"
+        kept = carried + [qc(_clean_name(c.name)) for c in typed_cols if clean_at[c.name] < i]
+        sql = f"SELECT {', '.join(level + kept)} FROM ({sql})"
+        for c in typed_cols:
+            if clean_at[c.name] == i:
+                # The value just produced at this level is the cleaned text: keep a copy.
+                sql = f"SELECT *, {qc(c.name)} AS {qc(_clean_name(c.name))} FROM ({sql})"
     failures = []
     for c in contract.columns:
         if c.type == "string":
