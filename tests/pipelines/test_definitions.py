@@ -1,0 +1,92 @@
+"""The Dagster code location generated from approved contracts (no run: definitions only)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dagster as dg
+import pytest
+from rich.console import Console
+
+from yibenzhang.contracts.load import load_contracts
+from yibenzhang.vocabulary import UpdateCycle
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def defs(tmp_path_factory):
+    with pytest.MonkeyPatch.context() as mp:
+        mp.chdir(REPO)
+        mp.setenv("YBZ_HOME", str(tmp_path_factory.mktemp("defs") / "ybz"))
+        mp.setenv("YBZ_CKAN_URL", "")
+        from ybz.demo import register_and_approve
+        from yibenzhang.registry.db import upgrade
+        from yibenzhang.settings import get_settings
+
+        settings = get_settings()
+        upgrade(settings.database_url)
+        register_and_approve(settings, Console(quiet=True))
+        from pipelines.definitions import defs as lazy_defs
+
+        yield lazy_defs()
+
+
+@pytest.fixture(scope="module")
+def contracts():
+    return load_contracts(REPO / "contracts")
+
+
+def test_no_assets_without_approved_contracts(tmp_path, monkeypatch):
+    monkeypatch.chdir(REPO)
+    monkeypatch.setenv("YBZ_HOME", str(tmp_path / "empty"))
+    from pipelines.definitions import defs as lazy_defs
+
+    graph = lazy_defs().resolve_asset_graph()
+    assert not list(graph.get_all_asset_keys()), "assets were built although nothing is approved"
+
+
+def test_each_approved_contract_has_staging_and_ledger_assets(defs, contracts):
+    graph = defs.resolve_asset_graph()
+    for c in contracts:
+        staging = graph.get(dg.AssetKey(["staging", c.id]))
+        ledger = graph.get(dg.AssetKey(["ledger", c.id]))
+        assert staging.group_name == "ingest" and ledger.group_name == "ledger", c.id
+        assert dg.AssetKey(["staging", c.id]) in ledger.parent_keys, f"{c.id}: ledger must follow staging"
+        assert f"team:dept_{c.catalog.provider_code}" in staging.owners, f"{c.id}: department not an owner"
+        assert {"parquet", "duckdb"} <= set(ledger.kinds), f"{c.id}: ledger kinds {ledger.kinds}"
+        assert staging.description and ledger.description, f"{c.id}: assets need a description"
+    catalog = graph.get(dg.AssetKey(["catalog", "ckan"]))
+    assert catalog.group_name == "publish"
+    assert {dg.AssetKey(["ledger", c.id]) for c in contracts} <= set(catalog.parent_keys)
+
+
+def test_error_rules_are_blocking_checks_and_warnings_are_not(defs, contracts):
+    from quality.rules import compile_rules
+
+    graph = defs.resolve_asset_graph()
+    for c in contracts:
+        specs = {
+            key.name: graph.get_check_spec(key)
+            for key in graph.asset_check_keys
+            if key.asset_key == dg.AssetKey(["staging", c.id])
+        }
+        rules = compile_rules(c)
+        assert set(specs) == {r.rule_id for r in rules}, f"{c.id}: checks differ from the contract's rules"
+        for rule in rules:
+            assert specs[rule.rule_id].blocking == rule.blocking, f"{c.id}.{rule.rule_id}: blocking flag"
+
+
+def test_schedules_follow_the_update_cycle(defs, contracts):
+    from pipelines.defs.schedules import CRON_BY_CYCLE
+
+    schedules = {s.name: s for s in defs.schedules}
+    for c in contracts:
+        cycle = c.catalog.update_cycle
+        name = f"{c.id}_{cycle.value}"
+        if cycle is UpdateCycle.IRREGULAR:
+            assert name not in schedules
+            continue
+        assert schedules[name].cron_schedule == CRON_BY_CYCLE[cycle], f"{c.id}: schedule for {cycle.value}"
+        assert schedules[name].job_name == f"refresh_{c.id}"
+    assert defs.resolve_job_def("city_ledger") is not None
