@@ -117,3 +117,16 @@ def test_no_matching_file_raises_with_the_pattern(tmp_path):
 
     with pytest.raises(SourceError, match=r"\*\.csv"):
         read_source(duckdb.connect(), contract(), tmp_path, "raw")
+
+
+def test_many_irregular_records_keep_exact_numbering(tmp_path):
+    # Over a thousand offset changes and ragged records: the lookup tables are registered
+    # rather than inlined, and numbering must stay exact.
+    lines = ["编码,名称,金额"] + [f'{i},"a\nb",1' if i % 2 else f"{i},x" for i in range(3000)]
+    write(tmp_path / "a.csv", "\n".join(lines) + "\n")
+    _, result, got = load(tmp_path)
+    assert result.files[0].rows_in == 3000
+    assert [r["code"] for r in got] == [str(i) for i in range(3000)]
+    assert [r["_line"] for r in got[:4]] == [2, 3, 5, 6]
+    assert got[-1]["_line"] == 4500
+    assert sum(r["_problem"] is not None for r in got) == 1500

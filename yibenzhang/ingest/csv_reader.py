@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import csv
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
@@ -20,9 +22,38 @@ from yibenzhang.contracts.model import Contract
 from yibenzhang.ingest.csv_scan import CsvLayout, CsvScanner
 from yibenzhang.ingest.encoding import detect_encoding, transcode, utf8_chunks
 from yibenzhang.ingest.headers import map_columns
-from yibenzhang.ingest.read import FileRead, quote_ident
+from yibenzhang.ingest.staging import FileRead, quote_ident
 
 QUOTE = '"'
+INLINE_MAX = 1000  # small lookup tables go inline as VALUES (registering Arrow costs more)
+
+
+@contextmanager
+def _relation(con, alias: str, table: pa.Table) -> Iterator[str]:
+    """A FROM item for `table` named `alias`: inline VALUES when small, else a registered
+    Arrow view."""
+    if table.num_rows <= INLINE_MAX:
+        cols = table.column_names
+        data = table.to_pylist()
+        values = ", ".join(
+            "(" + ", ".join(_sql_literal(r[c]) for c in cols) + ")" for r in data
+        )
+        yield f"(VALUES {values}) AS {alias}({', '.join(cols)})"
+        return
+    name = f"_ybz_{alias}"
+    con.register(name, table)
+    try:
+        yield f"{name} AS {alias}"
+    finally:
+        con.unregister(name)
+
+
+def _sql_literal(value) -> str:
+    if value is None:
+        return "NULL"
+    if isinstance(value, int):
+        return str(value)
+    return "'" + str(value).replace("'", "''") + "'"
 
 
 def read_csv_file(con: duckdb.DuckDBPyConnection, contract: Contract, path: Path, rel: str,
@@ -87,15 +118,11 @@ def _insert_parsed(con, contract: Contract, utf8_path: Path, rel: str, table: st
         line_add = int(steps["line_add"][0].as_py()) if steps.num_rows else 0
         sql = (f"INSERT INTO {quote_ident(table)} SELECT {select}, ?, t.k, t.k + {line_add}, NULL "
                f"FROM {numbered}")
-    else:
-        con.register("_ybz_csv_steps", steps)
-        sql = (f"INSERT INTO {quote_ident(table)} SELECT {select}, ?, t.k, t.k + s.line_add, NULL "
-               f"FROM {numbered} ASOF JOIN _ybz_csv_steps s ON t.k >= s.row_from")
-    try:
         return int(con.execute(sql, params).fetchone()[0])  # INSERT returns its row count
-    finally:
-        if steps.num_rows > 1:
-            con.unregister("_ybz_csv_steps")
+    with _relation(con, "s", steps) as rel_steps:
+        sql = (f"INSERT INTO {quote_ident(table)} SELECT {select}, ?, t.k, t.k + s.line_add, NULL "
+               f"FROM {numbered} ASOF JOIN {rel_steps} ON t.k >= s.row_from")
+        return int(con.execute(sql, params).fetchone()[0])
 
 
 def _mark_ragged(con, rel: str, table: str, layout: CsvLayout) -> None:
@@ -107,9 +134,6 @@ def _mark_ragged(con, rel: str, table: str, layout: CsvLayout) -> None:
                     f"{layout.fields}; values cannot be assigned to columns reliably"
                     for r in layout.ragged],
     })
-    con.register("_ybz_ragged", marks)
-    try:
-        con.execute(f"UPDATE {quote_ident(table)} AS t SET _problem = m.problem FROM _ybz_ragged m "
+    with _relation(con, "m", marks) as rel_marks:
+        con.execute(f"UPDATE {quote_ident(table)} AS t SET _problem = m.problem FROM {rel_marks} "
                     f"WHERE t._file = ? AND t._row = m.row", [rel])
-    finally:
-        con.unregister("_ybz_ragged")

@@ -88,12 +88,10 @@ class CsvScanner:
         ends = np.maximum(ends, starts)
         start_lines = self._line_base + np.searchsorted(newlines, starts) + 1
         blank = ends == starts
-        is_delim = buf == self.delim
+        delims = np.flatnonzero(buf == self.delim)
         if len(quotes):
-            # Inside a quoted field after an odd number of quotes; such delimiters do not count.
-            in_quote = np.bitwise_xor.accumulate(buf == self.quote, dtype=np.uint8)
-            is_delim &= in_quote == 0
-        delims = np.flatnonzero(is_delim)
+            # A delimiter after an odd number of quotes is inside a quoted field: not counted.
+            delims = delims[(np.searchsorted(quotes, delims) & 1) == 0]
         fields = np.bincount(np.searchsorted(term, delims), minlength=len(term))[: len(term)] + 1
         inner = np.searchsorted(newlines, term) - np.searchsorted(newlines, starts)
         self.layout.multiline_records += int((inner > 0).sum())

@@ -15,61 +15,25 @@ from __future__ import annotations
 
 import glob
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
 import sqlalchemy as sa
 
 from yibenzhang.contracts.model import Contract
-from yibenzhang.ingest.headers import MissingColumnsError
+from yibenzhang.ingest import csv_reader, sql_reader, xlsx_reader
 from yibenzhang.ingest.encoding import EncodingError
-
-META_COLUMNS = ("_file", "_row", "_line", "_problem")
-
-Progress = Callable[[str, int], None]
-
-
-@dataclass
-class FileRead:
-    file: str
-    rows_in: int = 0
-    encoding: str | None = None
-    problems: list[str] = field(default_factory=list)  # notes: extra headers, ragged lines
-    error: str | None = None  # file-level error: nothing of this file was loaded
-
-
-@dataclass
-class ReadResult:
-    files: list[FileRead]
-
-    @property
-    def rows_in(self) -> int:
-        return sum(f.rows_in for f in self.files)
-
-    @property
-    def errors(self) -> list[str]:
-        return [f.error for f in self.files if f.error]
-
-
-class SourceError(RuntimeError):
-    """The source cannot be read at all (no file matches, unsupported type)."""
-
-
-def quote_ident(name: str) -> str:
-    """A table name as SQL: `schema.table` is split at the first dot and each part quoted."""
-    return ".".join('"' + part.replace('"', '""') + '"' for part in name.split(".", 1))
-
-
-def quote_column(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def create_raw_table(con: duckdb.DuckDBPyConnection, contract: Contract, table: str) -> None:
-    cols = [f"{quote_column(c.name)} VARCHAR" for c in contract.columns]
-    cols += ["_file VARCHAR", "_row BIGINT", "_line BIGINT", "_problem VARCHAR"]
-    con.execute(f"CREATE OR REPLACE TABLE {quote_ident(table)} ({', '.join(cols)})")
-
+from yibenzhang.ingest.headers import MissingColumnsError
+from yibenzhang.ingest.staging import (  # noqa: F401  (re-exported: the public names)
+    META_COLUMNS,
+    FileRead,
+    Progress,
+    ReadResult,
+    SourceError,
+    create_raw_table,
+    quote_column,
+    quote_ident,
+)
 
 def source_files(contract: Contract, source_root: Path) -> list[Path]:
     pattern = contract.source.path
@@ -87,8 +51,6 @@ def read_source(con: duckdb.DuckDBPyConnection, contract: Contract, source_root:
     """Load the contract's source into `table` (replaced). File-level errors (missing declared
     column, undecodable bytes) are returned in `FileRead.error`, never raised, so one bad file
     does not hide the others; callers decide whether to stop (see `ReadResult.errors`)."""
-    from yibenzhang.ingest import csv_reader, sql_reader, xlsx_reader
-
     create_raw_table(con, contract, table)
     source = contract.source
     reads: list[FileRead] = []

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 
 from yibenzhang.contracts.model import Contract
 from yibenzhang.ingest.headers import map_columns
-from yibenzhang.ingest.read import FileRead, quote_ident
+from yibenzhang.ingest.staging import FileRead, quote_ident
 from yibenzhang.ingest.xlsx_reader import cell_text
 
 BATCH = 50_000

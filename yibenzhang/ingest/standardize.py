@@ -15,8 +15,8 @@ import duckdb
 
 from yibenzhang.contracts.model import Contract
 from yibenzhang.ingest import expressions as ex
-from yibenzhang.ingest.read import quote_column as qc
-from yibenzhang.ingest.read import quote_ident as q
+from yibenzhang.ingest.staging import quote_column as qc
+from yibenzhang.ingest.staging import quote_ident as q
 
 READ_PROBLEM_RULE = "read_malformed_record"
 

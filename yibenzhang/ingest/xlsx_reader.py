@@ -19,7 +19,7 @@ from openpyxl import load_workbook
 
 from yibenzhang.contracts.model import Contract
 from yibenzhang.ingest.headers import map_columns
-from yibenzhang.ingest.read import FileRead, quote_ident
+from yibenzhang.ingest.staging import FileRead, quote_ident
 
 BATCH = 20_000
 

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 
 import duckdb
 
-from yibenzhang.ingest.read import quote_column as qc
-from yibenzhang.ingest.read import quote_ident as q
+from yibenzhang.ingest.staging import quote_column as qc
+from yibenzhang.ingest.staging import quote_ident as q
 from yibenzhang.ingest.standardize import problems_table, table_metadata
 
 QUARANTINE = "quarantine"

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import duckdb
 
-from yibenzhang.ingest.read import quote_column as qc
-from yibenzhang.ingest.read import quote_ident as q
+from yibenzhang.ingest.staging import quote_column as qc
+from yibenzhang.ingest.staging import quote_ident as q
 from yibenzhang.ledger.quarantine import ensure_quarantine
 
 VERSIONS = "ledger_versions"

@@ -1,0 +1,55 @@
+"""What the readers share: the staging table layout, read results and SQL name quoting."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import duckdb
+
+from yibenzhang.contracts.model import Contract
+
+META_COLUMNS = ("_file", "_row", "_line", "_problem")
+
+Progress = Callable[[str, int], None]
+
+
+@dataclass
+class FileRead:
+    file: str
+    rows_in: int = 0
+    encoding: str | None = None
+    problems: list[str] = field(default_factory=list)  # notes: extra headers, ragged lines
+    error: str | None = None  # file-level error: nothing of this file was loaded
+
+
+@dataclass
+class ReadResult:
+    files: list[FileRead]
+
+    @property
+    def rows_in(self) -> int:
+        return sum(f.rows_in for f in self.files)
+
+    @property
+    def errors(self) -> list[str]:
+        return [f.error for f in self.files if f.error]
+
+
+class SourceError(RuntimeError):
+    """The source cannot be read at all (no file matches, unsupported type)."""
+
+
+def quote_ident(name: str) -> str:
+    """A table name as SQL: `schema.table` is split at the first dot and each part quoted."""
+    return ".".join('"' + part.replace('"', '""') + '"' for part in name.split(".", 1))
+
+
+def quote_column(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def create_raw_table(con: duckdb.DuckDBPyConnection, contract: Contract, table: str) -> None:
+    cols = [f"{quote_column(c.name)} VARCHAR" for c in contract.columns]
+    cols += ["_file VARCHAR", "_row BIGINT", "_line BIGINT", "_problem VARCHAR"]
+    con.execute(f"CREATE OR REPLACE TABLE {quote_ident(table)} ({', '.join(cols)})")
