@@ -34,7 +34,7 @@ test-unit: install
 	$(UV) run pytest -m "not ckan and not postgres"
 
 dev: install
-	$(UV) run dagster dev -m pipelines.definitions
+	$(UV) run dg dev --host 127.0.0.1 --port 3000
 
 bench: install
 	$(UV) run python -m benchmarks
