@@ -1,8 +1,9 @@
 # Yibenzhang — every set-up step lives here so a fresh machine needs only `make demo` / `make test`.
 SHELL := /bin/bash
 export UV_COMPILE_BYTECODE := 1
-# Dagster keeps its instance (and telemetry opt-out) in DAGSTER_HOME; keep it in the repo.
-export DAGSTER_HOME := $(CURDIR)/.dagster
+# Dagster reads its instance config (dagster.yaml: telemetry off, storage under .dagster/)
+# from DAGSTER_HOME.
+export DAGSTER_HOME := $(CURDIR)
 UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 
 .PHONY: install demo test test-unit stack-up stack-down stack-status dev bench clean
@@ -12,7 +13,6 @@ $(UV):
 
 install: $(UV)
 	$(UV) sync --frozen --compile-bytecode
-	@mkdir -p $(DAGSTER_HOME) && cp -f dagster.yaml $(DAGSTER_HOME)/dagster.yaml
 
 demo: install
 	$(UV) run ybz demo
