@@ -130,3 +130,21 @@ def test_many_irregular_records_keep_exact_numbering(tmp_path):
     assert [r["_line"] for r in got[:4]] == [2, 3, 5, 6]
     assert got[-1]["_line"] == 4500
     assert sum(r["_problem"] is not None for r in got) == 1500
+
+
+def test_progress_gets_one_line_per_file(tmp_path):
+    write(tmp_path / "a.csv", "编码,名称,金额\n1,a,1\n2,b,2\n")
+    write(tmp_path / "b.csv", "编码,金额\n1,1\n")
+    lines: list[str] = []
+    read_source(duckdb.connect(), contract(), tmp_path, "raw", progress=lines.append)
+    assert len(lines) == 2
+    assert "a.csv: 2 rows (utf-8)" in lines[0]
+    assert "b.csv" in lines[1] and "名称" in lines[1], "a file error is reported too"
+
+
+def test_undecodable_bytes_are_a_file_error_with_the_byte_offset(tmp_path):
+    (tmp_path / "a.csv").write_bytes("编码,名称,金额\n1,".encode("gbk") + b"\x81\x20" + b",1\n")
+    _, result, got = load(tmp_path, contract(encoding="gbk"))
+    error = result.files[0].error
+    assert error and "a.csv" in error and "byte 17" in error and "gb18030" in error, error
+    assert got == [], "nothing of an undecodable file is loaded"

@@ -54,19 +54,24 @@ def read_source(con: duckdb.DuckDBPyConnection, contract: Contract, source_root:
     create_raw_table(con, contract, table)
     source = contract.source
     reads: list[FileRead] = []
+
+    def done(read: FileRead) -> None:
+        reads.append(read)
+        if progress:
+            note = read.error or f"{read.rows_in} rows ({read.encoding or source.format})"
+            progress(f"{contract.id}: {read.file}: {note}")
+
     if source.type != "local":
-        reads.append(_guarded(lambda: sql_reader.read_sql(con, contract, source_root, table),
-                              sql_reader.describe(contract), con, table))
-    else:
-        reader = {"csv": csv_reader.read_csv_file, "xlsx": xlsx_reader.read_xlsx_file}.get(source.format)
-        if reader is None:
-            raise SourceError(f"contract {contract.id}: local format {source.format!r} is not supported")
-        for path in source_files(contract, source_root):
-            rel = path.relative_to(source_root).as_posix() if path.is_relative_to(source_root) else str(path)
-            reads.append(_guarded(lambda: reader(con, contract, path, rel, table), rel, con, table))
-    if progress:
-        for r in reads:
-            progress(r.file, r.rows_in)
+        done(_guarded(lambda: sql_reader.read_sql(con, contract, source_root, table),
+                      sql_reader.describe(contract), con, table))
+        return ReadResult(reads)
+    reader = {"csv": csv_reader.read_csv_file, "xlsx": xlsx_reader.read_xlsx_file}.get(source.format)
+    if reader is None:
+        raise SourceError(f"contract {contract.id}: local format {source.format!r} is not supported")
+    root = Path(source_root)
+    for path in source_files(contract, root):
+        rel = path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
+        done(_guarded(lambda: reader(con, contract, path, rel, table), rel, con, table))
     return ReadResult(reads)
 
 

@@ -11,7 +11,7 @@ from yibenzhang.contracts.model import Contract
 
 META_COLUMNS = ("_file", "_row", "_line", "_problem")
 
-Progress = Callable[[str, int], None]
+Progress = Callable[[str], None]  # receives one human-readable line per file read
 
 
 @dataclass
