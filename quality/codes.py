@@ -8,8 +8,9 @@ tests/quality/test_codes.py proves macro == stdnum on thousands of valid and mut
 `explain()` asks stdnum why one failing value is wrong (InvalidChecksum / InvalidFormat /
 InvalidComponent) for the reasons shown to people.
 
-Macros take the value as standardization leaves it (trimmed, no separators); they upper-case
-it themselves like stdnum's `compact()`. NULL in → NULL out (a NULL is not a code violation).
+Macros take the value as standardization leaves it (trimmed, no separators) and accept
+lower-case letters like stdnum's `compact()`. NULL in → NULL out (a NULL is not a code
+violation).
 
 `register_code_functions()` installs, per DuckDB connection (TEMP objects, nothing is written to
 the ledger file):
@@ -66,20 +67,23 @@ def _sql_list(values) -> str:
 
 
 def _uscc_macro() -> str:
+    # Lower-case letters are looked up too ((position - 1) % 31 is the same value), so the
+    # macro never upper-cases the whole value: DuckDB inlines macro arguments, and an
+    # upper(v) argument would be computed once per use (~20 times).
+    both = USCC_ALPHABET + USCC_ALPHABET.lower()  # 'a' at 0-based 41: 41 % 31 = 10 = 'A'
     terms = " + ".join(
-        f"(strpos('{USCC_ALPHABET}', substr(u, {i + 1}, 1)) - 1) * {w}"
+        f"((strpos('{both}', substr(u, {i + 1}, 1)) - 1) % 31) * {w}"
         for i, w in enumerate(USCC_WEIGHTS)
     )
-    # The inner macro receives the upper-cased value once; format first so strpos never sees a
-    # character outside the alphabet (which would give -1 and a wrong sum).
+    allowed = USCC_ALPHABET + USCC_ALPHABET[10:].lower()
+    # Format first, so strpos never sees a character outside the alphabet.
     return f"""
 CREATE OR REPLACE TEMP MACRO ybz_uscc_check_char(u) AS
     substr('{USCC_ALPHABET}', ((31 - ({terms}) % 31) % 31) + 1, 1);
-CREATE OR REPLACE TEMP MACRO ybz_uscc_ok(u) AS
+CREATE OR REPLACE TEMP MACRO ybz_uscc_valid(u) AS
     CASE WHEN u IS NULL THEN NULL
-         WHEN NOT regexp_full_match(u, '[0-9]{{8}}[{USCC_ALPHABET}]{{10}}') THEN false
-         ELSE substr(u, 18, 1) = ybz_uscc_check_char(u) END;
-CREATE OR REPLACE TEMP MACRO ybz_uscc_valid(v) AS ybz_uscc_ok(upper(v));
+         WHEN NOT regexp_full_match(u, '[0-9]{{8}}[{allowed}]{{10}}') THEN false
+         ELSE upper(substr(u, 18, 1)) = ybz_uscc_check_char(u) END;
 """
 
 
@@ -99,13 +103,12 @@ CREATE OR REPLACE TEMP MACRO ybz_ric_place_ok(u) AS EXISTS (
     SELECT 1 FROM ybz_ric_place p
     WHERE p.code = substr(u, 1, 6)
       AND ybz_ric_birth_year(u) BETWEEN p.first_year AND p.last_year);
-CREATE OR REPLACE TEMP MACRO ybz_ric_ok(u) AS
+CREATE OR REPLACE TEMP MACRO ybz_ric_valid(u) AS
     CASE WHEN u IS NULL THEN NULL
-         WHEN NOT regexp_full_match(u, '[0-9]{{17}}[0-9X]') THEN false
-         WHEN substr(u, 18, 1) <> ybz_ric_check_char(u) THEN false
+         WHEN NOT regexp_full_match(u, '[0-9]{{17}}[0-9Xx]') THEN false
+         WHEN upper(substr(u, 18, 1)) <> ybz_ric_check_char(u) THEN false
          WHEN ybz_ric_birth_year(u) IS NULL OR ybz_ric_birth_year(u) < 1 THEN false
          ELSE ybz_ric_place_ok(u) END;
-CREATE OR REPLACE TEMP MACRO ybz_ric_valid(v) AS ybz_ric_ok(upper(v));
 """
 
 

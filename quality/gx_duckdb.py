@@ -31,6 +31,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import duckdb
+import duckdb_engine
 import great_expectations as gx
 import sqlalchemy as sa
 from great_expectations.expectations.metrics import util as gx_metric_util
@@ -90,11 +92,6 @@ def keep_connection_open(execution_engine: Any, connection: sa.Connection) -> No
     execution_engine.dialect_module = DUCKDB_DIALECT
 
 
-def duckdb_engine(ledger_db: Path | str) -> sa.Engine:
-    """A SQLAlchemy engine on a DuckDB file (one connection: DuckDB is in-process)."""
-    return sa.create_engine(f"duckdb:///{Path(ledger_db)}", poolclass=sa.pool.StaticPool)
-
-
 # --- running a suite --------------------------------------------------------------------------
 
 
@@ -117,7 +114,7 @@ class CheckResult:
 
 
 def run_checks(
-    ledger_db: Path | str | sa.Engine,
+    ledger_db: Path | str | sa.Engine | duckdb.DuckDBPyConnection,
     table: str,
     contract: Contract,
     result_format: str = "SUMMARY",
@@ -125,18 +122,24 @@ def run_checks(
 ) -> list[CheckResult]:
     """Validate `table` in the DuckDB ledger against the suite compiled from `contract`.
 
-    `ledger_db` is the DuckDB file or a SQLAlchemy engine on one (its URL is used, so it must
-    name a file, not `:memory:`). `rules` overrides `compile_rules(contract)` (e.g. to fix the
-    date of `notAfter: today`). One `CheckResult` per rule, in rule order.
+    `ledger_db`: the DuckDB file, or — when the caller already holds the ledger open in this
+    process — its `duckdb` connection or SQLAlchemy engine (DuckDB refuses a second
+    connection to one file with another configuration, so the check then runs on cursors of
+    the caller's database). `rules` overrides `compile_rules(contract)` (e.g. to fix the date
+    of `notAfter: today`). One `CheckResult` per rule, in rule order.
     """
-    url = _duckdb_url(ledger_db)
     rules = compile_rules(contract) if rules is None else rules
-    engine = sa.create_engine(url, poolclass=sa.pool.StaticPool)
+    base, owned = _base_connection(ledger_db)
+    # Every SQLAlchemy connection (ours and GX's reflection engines) is a cursor of `base`:
+    # same database instance, so no configuration clash and in-memory databases work.
+    kwargs = {"creator": lambda: duckdb_engine.ConnectionWrapper(base.cursor()),
+              "poolclass": sa.pool.StaticPool}
+    engine = sa.create_engine(CURSOR_URL, **kwargs)
     connection = engine.connect()
     try:
         register_code_functions(connection)
         rows = connection.exec_driver_sql(f"SELECT count(*) FROM {quote(table)}").scalar_one()
-        results = _validate(url, connection, table, contract, rules, result_format)
+        results = _validate(kwargs, connection, table, contract, rules, result_format)
         return [
             _check_result(rule, results.get(rule.rule_id), rows, connection, table)
             for rule in rules
@@ -144,31 +147,43 @@ def run_checks(
     finally:
         connection.close()
         engine.dispose()
+        if owned:
+            base.close()
 
 
-def _duckdb_url(ledger_db: Path | str | sa.Engine) -> str:
+CURSOR_URL = "duckdb:///:memory:"  # ignored: connections come from the `creator` callable
+
+
+def _base_connection(ledger_db) -> tuple[duckdb.DuckDBPyConnection, bool]:
+    """The DuckDB connection to take cursors from, and whether we opened it (and close it)."""
+    if isinstance(ledger_db, duckdb.DuckDBPyConnection):
+        return ledger_db, False
     if isinstance(ledger_db, sa.Engine):
         if ledger_db.dialect.name != "duckdb":
             raise ValueError(f"run_checks needs a DuckDB engine, got {ledger_db.dialect.name}")
-        database = ledger_db.url.database
-        if not database or database == ":memory:":
-            raise ValueError("run_checks needs a DuckDB file; an in-memory engine has no file")
-        return ledger_db.url.render_as_string(hide_password=False)
+        raw = ledger_db.raw_connection()
+        try:
+            # duckdb-engine keeps the DuckDB connection in a name-mangled attribute.
+            return raw.driver_connection._ConnectionWrapper__c.cursor(), True
+        finally:
+            raw.close()
     path = Path(ledger_db)
     if not path.exists():
         raise FileNotFoundError(f"ledger database {path} does not exist")
-    return f"duckdb:///{path}"
+    return duckdb.connect(str(path)), True
 
 
-def _validate(url, connection, table, contract, rules, result_format) -> dict[str, Any]:
+def _validate(engine_kwargs, connection, table, contract, rules, result_format) -> dict[str, Any]:
     install_regex_mapping()
     context = gx.get_context(mode="ephemeral")
-    datasource = context.data_sources.add_sql(name="ledger", connection_string=url)
+    datasource = context.data_sources.add_sql(
+        name="ledger", connection_string=CURSOR_URL, kwargs=engine_kwargs
+    )
     try:
         return _run_suite(context, datasource, connection, table, contract, rules, result_format)
     finally:
-        # GX's own engines hold DuckDB connections (reflection): close them, or the ledger
-        # file stays open and locked after the check.
+        # GX's own engines hold cursors (reflection): close them, or the ledger file stays
+        # open and locked after the check.
         datasource.get_execution_engine().engine.dispose()
         datasource.get_engine().dispose()
 

@@ -165,3 +165,27 @@ def test_compound_key_timestamp_limit_and_must_be(tmp_path):
         "note_present": (2, False),      # NULL and 'N/A'; mustBe 1 allows one
         "pair_unique": (2, False),       # (a, 1) twice; keys with a NULL part are not compared
     }, got
+
+
+def test_runs_on_a_connection_or_engine_the_caller_holds_open(tmp_path):
+    """The pipeline keeps the ledger open while checking: no second-connection clash."""
+    import sqlalchemy as sa
+    from quality_helpers import build_contract, prop, rule
+
+    contract = build_contract([prop("code", quality=[rule("code_ok", "invalidValues", arguments={
+        "validValues": ["a"]})])])
+    memory = duckdb.connect()  # in-memory: only reachable through this connection
+    memory.execute("CREATE TABLE t AS SELECT * FROM (VALUES ('a'), ('b'), ('b')) v(code)")
+    (on_memory,) = run_checks(memory, "t", contract)
+    assert on_memory.unexpected_count == 2, on_memory
+    assert memory.execute("SELECT count(*) FROM t").fetchone() == (3,), "caller's connection still usable"
+
+    path = tmp_path / "held.duckdb"
+    engine = sa.create_engine(f"duckdb:///{path}")
+    with engine.begin() as connection:
+        connection.exec_driver_sql("CREATE TABLE t AS SELECT * FROM (VALUES ('b'), ('a')) v(code)")
+    with engine.connect() as held:  # a duckdb-engine connection stays open meanwhile
+        (on_engine,) = run_checks(engine, "t", contract)
+        assert held.exec_driver_sql("SELECT count(*) FROM t").scalar() == 2
+    assert on_engine.unexpected_count == 1, on_engine
+    engine.dispose()
