@@ -82,8 +82,7 @@ def stage(contract: Contract, settings: Settings, run_id: str, log: Log = _quiet
     try:
         register_code_functions(con)  # the blocking rules' predicates call the code checks
         log(f"{contract.id}: reading {contract.source.path or contract.source.table}")
-        read = read_source(con, contract, settings.source_root, raw_table(contract.id),
-                           progress=lambda file, rows: log(f"{contract.id}: {file}: {rows} rows read"))
+        read = read_source(con, contract, settings.source_root, raw_table(contract.id), progress=log)
         if read.errors:
             # A file that cannot be read at all is the department's to fix: fail loudly, naming it.
             raise SourceError(f"{contract.id}: " + "; ".join(read.errors))

@@ -9,7 +9,6 @@
 
 from __future__ import annotations
 
-import logging
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -97,12 +96,16 @@ def run_city_job(console: Console) -> tuple[str, bool]:
 
     from pipelines.definitions import defs as lazy_defs
 
-    logging.getLogger("dagster").setLevel(logging.WARNING)  # our own progress lines suffice
     definitions = lazy_defs()
     job = definitions.resolve_job_def(CITY_JOB)
     instance = dg.DagsterInstance.get() if _dagster_home() else dg.DagsterInstance.ephemeral()
     with console.status("running the Dagster job city_ledger (ingest → checks → ledger → catalog)"):
-        result = job.execute_in_process(instance=instance, raise_on_error=False)
+        # Dagster's console logger at WARNING: the summary table below says what happened.
+        result = job.execute_in_process(
+            instance=instance,
+            raise_on_error=False,
+            run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
+        )
     if not result.success:
         for event in result.all_events:
             if event.is_failure and event.step_key:
