@@ -35,6 +35,7 @@ import duckdb
 import duckdb_engine
 import great_expectations as gx
 import sqlalchemy as sa
+from great_expectations.data_context.types.base import ProgressBarsConfig
 from great_expectations.expectations.metrics import util as gx_metric_util
 from great_expectations.expectations.metrics.column_map_metrics import (
     column_values_match_regex,
@@ -176,6 +177,8 @@ def _base_connection(ledger_db) -> tuple[duckdb.DuckDBPyConnection, bool]:
 def _validate(engine_kwargs, connection, table, contract, rules, result_format) -> dict[str, Any]:
     install_regex_mapping()
     context = gx.get_context(mode="ephemeral")
+    # No tqdm bars on stderr from inside pipeline runs.
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)
     datasource = context.data_sources.add_sql(
         name="ledger", connection_string=CURSOR_URL, kwargs=engine_kwargs
     )
