@@ -148,3 +148,20 @@ def test_undecodable_bytes_are_a_file_error_with_the_byte_offset(tmp_path):
     error = result.files[0].error
     assert error and "a.csv" in error and "byte 17" in error and "gb18030" in error, error
     assert got == [], "nothing of an undecodable file is loaded"
+
+
+def test_unterminated_quote_is_flagged_not_silently_merged(tmp_path):
+    write(tmp_path / "a.csv", '编码,名称,金额\n1,a,1\n2,"b,2\n3,c,3\n')
+    _, result, got = load(tmp_path)
+    assert result.files[0].rows_in == 2
+    assert got[1]["_problem"] and "never closed" in got[1]["_problem"] and "line 3" in got[1]["_problem"]
+    assert "3,c,3" in got[1]["name"], "the swallowed lines stay visible in the quarantined record"
+
+
+def test_malformed_layouts_become_file_errors_not_crashes(tmp_path):
+    write(tmp_path / "a.csv", "编码,名称,金额\r1,a,1\r")
+    write(tmp_path / "b.csv", '编码,名称,金额\n1,a"b,1\n2,c,2\n')
+    _, result, got = load(tmp_path)
+    assert "bare CR" in result.files[0].error
+    assert "b.csv" in result.files[1].error and "quoting" in result.files[1].error
+    assert got == []

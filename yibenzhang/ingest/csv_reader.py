@@ -72,6 +72,8 @@ def read_csv_file(con: duckdb.DuckDBPyConnection, contract: Contract, path: Path
         layout = scanner.finish()
         if layout.header is None:
             return FileRead(file=rel, rows_in=0, encoding=encoding, problems=[f"{rel}: empty file"])
+        if "\r" in layout.header:
+            raise ValueError(f"{rel}: lines end with a bare CR (classic Mac); re-save with LF or CRLF")
         headers = next(csv.reader([layout.header], delimiter=source.delimiter, quotechar=QUOTE))
         mapping, extra = map_columns(rel, headers, contract.columns)
         problems = [f"{rel}: extra column(s) ignored: {', '.join(extra)}"] if extra else []
@@ -82,8 +84,7 @@ def read_csv_file(con: duckdb.DuckDBPyConnection, contract: Contract, path: Path
             f"(encoding {encoding}); check quoting and the delimiter {source.delimiter!r}"
         )
     _mark_ragged(con, rel, table, layout)
-    problems += [f"{rel} line {r.line}: {r.fields} fields, header has {layout.fields}"
-                 for r in layout.ragged]
+    problems += [_ragged_problem(rel, r, layout.fields) for r in layout.ragged]
     return FileRead(file=rel, rows_in=layout.rows, encoding=encoding, problems=problems)
 
 
@@ -125,14 +126,20 @@ def _insert_parsed(con, contract: Contract, utf8_path: Path, rel: str, table: st
         return int(con.execute(sql, params).fetchone()[0])
 
 
+def _ragged_problem(rel: str, r, header_fields: int) -> str:
+    if r.unterminated:
+        return (f"{rel} line {r.line}: a quoted field is never closed, so this record runs to the "
+                f"end of the file; values cannot be assigned to columns reliably")
+    return (f"{rel} line {r.line}: record has {r.fields} fields but the header has "
+            f"{header_fields}; values cannot be assigned to columns reliably")
+
+
 def _mark_ragged(con, rel: str, table: str, layout: CsvLayout) -> None:
     if not layout.ragged:
         return
     marks = pa.table({
         "row": [r.row for r in layout.ragged],
-        "problem": [f"{rel} line {r.line}: record has {r.fields} fields but the header has "
-                    f"{layout.fields}; values cannot be assigned to columns reliably"
-                    for r in layout.ragged],
+        "problem": [_ragged_problem(rel, r, layout.fields) for r in layout.ragged],
     })
     with _relation(con, "m", marks) as rel_marks:
         con.execute(f"UPDATE {quote_ident(table)} AS t SET _problem = m.problem FROM {rel_marks} "

@@ -22,6 +22,7 @@ class RaggedRecord:
     line: int  # physical start line
     fields: int
     text: str
+    unterminated: bool = False  # an opening quote never closed: the record ran to the end
 
 
 @dataclass
@@ -74,15 +75,16 @@ class CsvScanner:
             newlines = np.flatnonzero(buf == NL)
             quotes = np.flatnonzero(buf == self.quote)
             term = newlines[(np.searchsorted(quotes, newlines) & 1) == 0]
+            unterminated = len(quotes) % 2 == 1
             if len(term) == 0 or term[-1] != len(data) - 1:
                 term = np.append(term, len(data) - 1)  # unterminated quote: one last record
-            self._process(data, buf, newlines, quotes, term)
+            self._process(data, buf, newlines, quotes, term, unterminated)
         self._tail = b""
         layout = self.layout
         layout.lines = np.concatenate(self._parts) if self._parts else np.zeros(0, np.int64)
         return layout
 
-    def _process(self, data: bytes, buf, newlines, quotes, term) -> None:
+    def _process(self, data: bytes, buf, newlines, quotes, term, unterminated: bool = False) -> None:
         starts = np.concatenate(([0], term[:-1] + 1))
         ends = term - (buf[np.maximum(term - 1, 0)] == CR)  # exclusive end without "\r"
         ends = np.maximum(ends, starts)
@@ -110,6 +112,8 @@ class CsvScanner:
         idx = np.flatnonzero(keep)
         self._parts.append(start_lines[idx].astype(np.int64))
         bad = idx[fields[idx] != self.layout.fields]
+        if unterminated and len(idx) and (not len(bad) or bad[-1] != idx[-1]):
+            bad = np.append(bad, idx[-1])  # the last record swallowed the rest of the file
         if len(bad):
             # Row numbers of the bad records: their rank among this chunk's data records.
             ranks = np.searchsorted(idx, bad)
@@ -119,5 +123,6 @@ class CsvScanner:
                     line=int(start_lines[i]),
                     fields=int(fields[i]),
                     text=data[starts[i]: ends[i]].decode("utf-8", errors="replace"),
+                    unterminated=unterminated and i == idx[-1],
                 ))
         self._row_base += len(idx)

@@ -13,6 +13,7 @@ staging table, so nothing read can vanish later without being counted.
 
 from __future__ import annotations
 
+import csv
 import glob
 from collections.abc import Callable
 from pathlib import Path
@@ -79,7 +80,7 @@ def _guarded(read: Callable[[], FileRead], file: str, con=None, table: str | Non
     try:
         return read()
     except (MissingColumnsError, EncodingError, duckdb.Error, sa.exc.SQLAlchemyError, OSError,
-            ValueError) as exc:
+            ValueError, csv.Error) as exc:
         if con is not None and table:
             # Whatever part of the file got in is taken out: the file is rejected as a whole.
             con.execute(f"DELETE FROM {quote_ident(table)} WHERE _file = ?", [file])
