@@ -123,6 +123,7 @@ def run_checks(
 ) -> list[CheckResult]:
     """Validate `table` in the DuckDB ledger against the suite compiled from `contract`.
 
+    `table` may be schema-qualified (`schema.name`); a view works as well as a table.
     `ledger_db`: the DuckDB file, or — when the caller already holds the ledger open in this
     process — its `duckdb` connection or SQLAlchemy engine (DuckDB refuses a second
     connection to one file with another configuration, so the check then runs on cursors of
@@ -139,7 +140,7 @@ def run_checks(
     connection = engine.connect()
     try:
         register_code_functions(connection)
-        rows = connection.exec_driver_sql(f"SELECT count(*) FROM {quote(table)}").scalar_one()
+        rows = connection.exec_driver_sql(f"SELECT count(*) FROM {_qualified(table)}").scalar_one()
         results = _validate(kwargs, connection, table, contract, rules, result_format)
         return [
             _check_result(rule, results.get(rule.rule_id), rows, connection, table)
@@ -193,7 +194,8 @@ def _validate(engine_kwargs, connection, table, contract, rules, result_format) 
 
 def _run_suite(context, datasource, connection, table, contract, rules, result_format):
     keep_connection_open(datasource.get_execution_engine(), connection)
-    asset = datasource.add_table_asset(name=table, table_name=table)
+    schema, _, name = table.rpartition(".")
+    asset = datasource.add_table_asset(name=table, table_name=name, schema_name=schema or None)
     batch = asset.add_batch_definition_whole_table("whole_table")
     suite = context.suites.add(gx.ExpectationSuite(name=f"{contract.id}_suite"))
     for rule in rules:
@@ -236,6 +238,11 @@ def _check_result(rule: CompiledRule, result, rows: int, connection, table: str)
                        unexpected_count=unexpected, element_count=rows, sample=sample)
 
 
+def _qualified(table: str) -> str:
+    """`name` or `schema.name` as quoted SQL."""
+    return ".".join(quote(part) for part in table.split(".", 1))
+
+
 def _nested_error(result) -> bool:
     info = result.exception_info or {}
     return any(isinstance(v, dict) and v.get("raised_exception") for v in info.values())
@@ -256,6 +263,6 @@ def _error_message(result) -> str:
 def _sample(rule: CompiledRule, connection, table: str) -> list:
     cols = ", ".join(quote(c) for c in rule.columns) or "*"
     where = "WHERE" if rule.row_level else "QUALIFY"
-    sql = f"SELECT {cols} FROM {quote(table)} {where} {rule.violation_sql()} LIMIT {SAMPLE_SIZE}"
+    sql = f"SELECT {cols} FROM {_qualified(table)} {where} {rule.violation_sql()} LIMIT {SAMPLE_SIZE}"
     rows = connection.exec_driver_sql(sql).fetchall()
     return [row[0] if len(row) == 1 else list(row) for row in rows]

@@ -189,3 +189,17 @@ def test_runs_on_a_connection_or_engine_the_caller_holds_open(tmp_path):
         assert held.exec_driver_sql("SELECT count(*) FROM t").scalar() == 2
     assert on_engine.unexpected_count == 1, on_engine
     engine.dispose()
+
+
+def test_schema_qualified_view_over_parquet(tmp_path):
+    """The ledger exposes datasets as views over Parquet, possibly in a schema."""
+    from quality_helpers import build_contract, prop, rule
+
+    parquet = tmp_path / "part.parquet"
+    con = duckdb.connect()
+    con.execute(f"COPY (SELECT * FROM (VALUES ('a'), ('b'), (NULL)) v(code)) TO '{parquet}'")
+    con.execute(f"CREATE SCHEMA ledger; CREATE VIEW ledger.codes AS SELECT * FROM '{parquet}'")
+    contract = build_contract([prop("code", required=True, quality=[
+        rule("code_ok", "invalidValues", arguments={"validValues": ["a"]})])])
+    got = {r.rule_id: r.unexpected_count for r in run_checks(con, "ledger.codes", contract)}
+    assert got == {"code_not_null": 1, "code_ok": 1}, got
