@@ -247,6 +247,8 @@ def _invalid_values(
             gx=gxe.ExpectColumnValuesToBeInSet(column=col.name, value_set=list(values)),
         )
     if kind == "pattern":
+        if col.type != "string":
+            raise RuleError(f"pattern needs a string column, {col.name} is {col.type}")
         pattern = str(args["pattern"])
         try:
             re.compile(pattern)
@@ -261,6 +263,12 @@ def _invalid_values(
             gx=gxe.ExpectColumnValuesToMatchRegex(column=col.name, regex=pattern),
         )
     if kind == "range":
+        if col.type not in ("integer", "number", "date", "timestamp"):
+            # Comparing text with a number would fail (or compare as text) inside DuckDB.
+            raise RuleError(
+                f"minValue/maxValue need a number, integer, date or timestamp column, "
+                f"{col.name} is {col.type}"
+            )
         low, high = args.get("minValue"), args.get("maxValue")
         low, high = _typed_bound(col, low), _typed_bound(col, high)
         parts = []

@@ -143,6 +143,8 @@ def test_code_rule_explains_a_value_with_stdnum():
     (rule("r", "invalidValues", arguments={"pattern": "(["}), "not a valid regular expression"),
     (rule("r", "invalidValues", arguments={"validValues": ["a"], "pattern": "a"}), "split the rule"),
     (rule("r", "nullValues", mustBe="none"), "mustBe"),
+    (rule("r", "invalidValues", arguments={"minValue": 0}), "need a number"),
+    (rule("r", "invalidValues", arguments={"notAfter": "today"}), "needs a date or timestamp"),
 ])
 def test_bad_rules_raise_a_clear_error(bad_rule, message):
     contract = build_contract([prop("code", quality=[bad_rule])])
