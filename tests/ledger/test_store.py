@@ -124,3 +124,11 @@ def test_the_view_survives_reopening_the_ledger(tmp_path):
     con.close()
     con = duckdb.connect(str(db), read_only=True)
     assert con.execute("SELECT * FROM ds").fetchall() == [("a", 1)]
+
+
+def test_open_ledger_caps_duckdb_memory_and_spills_next_to_the_database(tmp_path):
+    con = open_ledger(tmp_path / "l" / "ledger.duckdb", memory_limit="256MB")
+    limit = con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+    temp = con.execute("SELECT current_setting('temp_directory')").fetchone()[0]
+    assert limit.replace(" ", "").upper().startswith(("244", "256")), limit  # MiB or MB display
+    assert temp.endswith("duckdb-tmp"), temp
