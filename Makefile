@@ -6,7 +6,7 @@ export UV_COMPILE_BYTECODE := 1
 export DAGSTER_HOME := $(CURDIR)
 UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 
-.PHONY: install demo test test-unit stack-up stack-down stack-status dev bench clean
+.PHONY: install demo test test-unit stack-up stack-down stack-status dev bench bench-catalog clean
 
 $(UV):
 	python3 -m pip install --quiet --user uv || python3 -m pip install --quiet uv
@@ -38,6 +38,10 @@ dev: install
 
 bench: install
 	$(UV) run python -m benchmarks
+
+# Needs the local stack (make stack-up): publishing 1,000 contracts, no-op republish, search latency.
+bench-catalog: install stack-up
+	$(UV) run python -m benchmarks.catalog_publish
 
 clean:
 	rm -rf .ybz .dagster benchmarks/out
