@@ -168,21 +168,30 @@ def _counts(results) -> dict[str, int]:
     return {r.rule_id: int(r.unexpected_count) for r in results}
 
 
-def quality_ours(workdir: Path) -> dict:
-    """quality's run_checks: the contract's GX suite on the promoted ledger view (DuckDB SQL)."""
+def quality_ours(workdir: Path, result_format: str = "SUMMARY") -> dict:
+    """quality's run_checks: the contract's GX suite on the promoted ledger view (DuckDB SQL),
+    with the result format pipelines.flow.check uses (run_checks' default, SUMMARY)."""
+    from quality.gx_duckdb import run_checks  # what pipelines.flow.check calls
     from quality.rules import compile_rules
 
     contract = _contract()
     rules = compile_rules(contract, today=dt.date.today())
-    from quality.gx_duckdb import run_checks  # what pipelines.flow.check calls
-
     start = time.perf_counter()
-    results = run_checks(ledger_db(workdir), DATASET, contract, rules=rules)
+    results = run_checks(ledger_db(workdir), DATASET, contract, rules=rules,
+                         result_format=result_format)
     seconds = time.perf_counter() - start
     errors = {r.rule_id: r.error for r in results if r.error}
     return {"seconds": seconds, "detail": {
-        "rules": len(results), "failed": sorted(r.rule_id for r in results if not r.passed),
+        "result_format": result_format, "rules": len(results),
+        "failed": sorted(r.rule_id for r in results if not r.passed),
         "unexpected": _counts(results), "errors": errors}}
+
+
+def quality_ours_boolean(workdir: Path) -> dict:
+    """The same with result_format BOOLEAN_ONLY (pass/fail only: the least GX can compute)."""
+    outcome = quality_ours(workdir, result_format="BOOLEAN_ONLY")
+    outcome["detail"].pop("unexpected")  # BOOLEAN_ONLY reports no counts
+    return outcome
 
 
 # One aggregate over the promoted view, written by hand for contracts/_template.yaml: every
