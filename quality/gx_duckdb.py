@@ -140,7 +140,7 @@ def run_checks(
     connection = engine.connect()
     try:
         register_code_functions(connection)
-        rows = connection.exec_driver_sql(f"SELECT count(*) FROM {_qualified(table)}").scalar_one()
+        rows = _row_count(connection, table)
         results = _validate(kwargs, connection, table, contract, rules, result_format)
         return [
             _check_result(rule, results.get(rule.rule_id), rows, connection, table)
@@ -151,6 +151,13 @@ def run_checks(
         engine.dispose()
         if owned:
             base.close()
+
+
+def _row_count(connection, table: str) -> int:
+    try:
+        return connection.exec_driver_sql(f"SELECT count(*) FROM {_qualified(table)}").scalar_one()
+    except sa.exc.DBAPIError as exc:
+        raise LookupError(f"cannot check {table!r}: {exc.orig}") from None
 
 
 CURSOR_URL = "duckdb:///:memory:"  # ignored: connections come from the `creator` callable

@@ -203,3 +203,19 @@ def test_schema_qualified_view_over_parquet(tmp_path):
         rule("code_ok", "invalidValues", arguments={"validValues": ["a"]})])])
     got = {r.rule_id: r.unexpected_count for r in run_checks(con, "ledger.codes", contract)}
     assert got == {"code_not_null": 1, "code_ok": 1}, got
+
+
+def test_missing_table_and_missing_column_are_reported_not_crashes():
+    from quality_helpers import build_contract, prop
+
+    con = duckdb.connect()
+    con.execute("CREATE TABLE t AS SELECT 'a' AS code")
+    contract = build_contract([prop("code", required=True), prop("gone", required=True)])
+    with pytest.raises(LookupError, match="'nope'"):
+        run_checks(con, "nope", contract)
+    got = {r.rule_id: r for r in run_checks(con, "t", contract)}
+    assert got["code_not_null"].passed and got["code_not_null"].error is None
+    gone = got["gone_not_null"]
+    assert not gone.passed and gone.error and "gone" in gone.error, (
+        f"a column missing from the table must fail its rule with a message naming it: {gone}"
+    )
