@@ -63,6 +63,12 @@ def test_numbers_with_separators_fullwidth_digits_and_header_unit():
     assert problems[0]["value"] == "1,2" and problems[0]["rule_id"] == "capital_standardize"
 
 
+def test_integer_counts_may_carry_a_measure_word_but_not_a_multiplier():
+    got, problems, _ = run([prop("n", "参保人数", "integer")], [{"n": "18人"}, {"n": "1,200 人"}, {"n": "5万"}, {"n": "人"}])
+    assert [r["n"] for r in got] == [18, 1200, None, None]
+    assert [p["value"] for p in problems] == ["5万", "人"], "a multiplier is never silently dropped"
+
+
 def test_integers_accept_integral_decimals_only():
     got, problems, _ = run([prop("n", "人数", "integer")], [{"n": "12"}, {"n": "12.0"}, {"n": "1,200"}, {"n": "12.5"}])
     assert [r["n"] for r in got] == [12, 12, 1200, None]

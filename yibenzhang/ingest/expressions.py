@@ -111,13 +111,23 @@ def unit_of(col: Column) -> str | None:
     return None
 
 
+# Chinese measure words written after a count ("18人", "3家"). Multipliers (万, 亿, 千) are not
+# among them: "5万" is not 5, so it stays unconvertible and is reported.
+COUNT_WORDS = "人个家户名次辆张床套间座台件位"
+
+
 def number_steps(col: Column) -> list[str]:
-    """Numeric text: unit suffix removed, then thousands separators (',' or ' ') removed."""
+    """Numeric text: unit suffix removed (the header's unit; for integers also a measure word),
+    then thousands separators (',' or ' ') removed."""
     chain = []
     unit = unit_of(col)
     if unit:
         chain.append(f"(CASE WHEN suffix({{x}}, {lit(unit)}) THEN "
                      f"rtrim(left({{x}}, length({{x}}) - {len(unit)})) ELSE {{x}} END)")
+    if col.type == "integer":
+        counted = f"[+-]?[0-9][0-9, ]*[{COUNT_WORDS}]"
+        chain.append(f"(CASE WHEN regexp_full_match({{x}}, {lit(counted)}) "
+                     f"THEN rtrim(left({{x}}, length({{x}}) - 1)) ELSE {{x}} END)")
     grouped = r"[+-]?\d{1,3}([, ]\d{3})+(\.\d+)?"
     chain.append(f"(CASE WHEN regexp_full_match({{x}}, {lit(grouped)}) "
                  f"THEN replace(replace({{x}}, ',', ''), ' ', '') ELSE {{x}} END)")
