@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 
 import typer
 from rich.console import Console
@@ -31,7 +32,8 @@ def demo(
     """Register, approve, ingest, check and promote every demo dataset, then print a summary."""
     from ybz.demo import print_report, run_demo
 
-    console = Console(stderr=as_json)
+    # Piped output gets Rich's 80 columns by default, too narrow for the summary table.
+    console = Console(stderr=as_json, width=None if sys.stdout.isatty() else 160)
     report = run_demo(publish=ckan, console=console)
     if as_json:
         typer.echo(json.dumps(report.as_json(), ensure_ascii=False, indent=2))

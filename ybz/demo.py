@@ -180,19 +180,50 @@ def _catalog_status(settings: Settings) -> dict:
         return catalog_status(session).counts
 
 
+def quarantine_reasons(report: DemoReport) -> list[tuple[str, str, int]]:
+    """(dataset, rule, quarantined rows) for this run, most frequent first."""
+    import duckdb
+
+    con = duckdb.connect(report.ledger_path, read_only=True)
+    try:
+        return con.execute(
+            "SELECT dataset, rule_id, count(DISTINCT (file, row)) AS n FROM quarantine "
+            "WHERE run_id = ? GROUP BY ALL ORDER BY dataset, n DESC, rule_id",
+            [report.run_id],
+        ).fetchall()
+    finally:
+        con.close()
+
+
+def print_quarantine_reasons(report: DemoReport, console: Console) -> None:
+    """Why rows were quarantined: the list each department gets back (闭环治理)."""
+    rows = quarantine_reasons(report)
+    if not rows:
+        return
+    widest = max(n for _, _, n in rows)
+    table = Table(title="Quarantined rows by rule (fed back to the owning department)")
+    table.add_column("dataset")
+    table.add_column("rule")
+    table.add_column("rows", justify="right")
+    table.add_column("", no_wrap=True)
+    for dataset, rule, n in rows:
+        table.add_row(dataset, rule, str(n), "█" * max(1, round(24 * n / widest)))
+    console.print(table)
+
+
 def print_report(report: DemoReport, console: Console) -> None:
     table = Table(title="一本账 demo city — one run of every dataset", show_lines=False)
     for column, justify in [("dataset", "left"), ("名称", "left"), ("security", "left"),
                             ("rows in", "right"), ("loaded", "right"), ("quarantined", "right"),
                             ("checks ✓", "right"), ("checks ✗", "right"), ("score", "right"),
-                            ("ledger table", "left"), ("status", "left")]:
+                            ("ledger table", "left"), ("version", "left"), ("status", "left")]:
         table.add_column(column, justify=justify)
     for d in report.datasets:
         table.add_row(
             d.id, d.name, d.security_level, str(d.rows_in), str(d.rows_loaded), str(d.rows_quarantined),
             str(d.checks_passed), f"[red]{d.checks_failed}[/]" if d.checks_failed else "0",
             "" if d.quality_score is None else f"{d.quality_score:.1f}",
-            f"{d.ledger_table} ({d.ledger_version})" if d.ledger_table else "—",
+            d.ledger_table or "—", d.ledger_version or "—",
             d.status if d.status == "succeeded" else f"[yellow]{d.status}[/]",
         )
     console.print(table)
@@ -200,6 +231,7 @@ def print_report(report: DemoReport, console: Console) -> None:
     if failed:
         console.print("Failed checks (warnings are loaded and reported back to the department): "
                       + ", ".join(f"{i}.{r}" for i, r in failed))
+    print_quarantine_reasons(report, console)
     console.print(f"Ledger: {report.ledger_path}  (e.g. duckdb {report.ledger_path} -c 'FROM enterprise_registry LIMIT 5')")
     console.print("Quarantined rows with their reasons: table `quarantine` in the same file.")
     if report.catalog is not None:
