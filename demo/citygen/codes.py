@@ -12,16 +12,10 @@ import random
 
 from stdnum.cn import ric, uscc
 
-CITY_CODE = "320600"
-CURRENT_DISTRICTS = {
-    "320612": "通州区",
-    "320613": "崇川区",
-    "320614": "海门区",
-    "320623": "如东县",
-    "320681": "启东市",
-    "320682": "如皋市",
-    "320685": "海安市",
-}
+# The city's division codes are the platform's vocabulary; the generator only adds the years
+# a retired code was in force.
+from yibenzhang.vocabulary import CITY_CODE, CURRENT_DISTRICTS  # noqa: F401 (re-exported)
+
 # retired code -> (former name, successor, last year in force)
 RETIRED_DISTRICTS = {
     "320602": ("崇川区", "320613", 2019),
