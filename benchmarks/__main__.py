@@ -39,6 +39,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--seed", type=int, default=20250630, help="generator seed")
     p.add_argument("--skip-pandas-above", type=int, default=5_000_000, metavar="N",
                    help="skip GX-on-pandas for more than N rows (default 5000000; it needs ~3.4 GB at 5M)")
+    p.add_argument("--only", type=lambda t: [v.strip() for v in t.split(",") if v.strip()],
+                   default=None, metavar="NAMES",
+                   help=f"run only these contenders (comma-separated): {', '.join(ORDER)}; "
+                        "quality ones read the ledger a previous ingest_ours left")
     p.add_argument("--repeat", type=int, default=1, help="runs per contender; the fastest counts")
     p.add_argument("--out", type=Path, default=OUT_ROOT,
                    help="work folder root (default benchmarks/out, git-ignored)")
@@ -57,6 +61,8 @@ def run_rows(rows: int, args: argparse.Namespace, console: Console) -> dict[str,
     if results["generate"].detail.get("cached"):
         console.print(f"  reusing {workdir} (same rows and seed)")
     for name in ORDER:
+        if args.only and name not in args.only:
+            continue
         if name == "quality_gx_pandas" and rows > args.skip_pandas_above:
             console.print(f"  skipping {name}: {rows:,} > --skip-pandas-above {args.skip_pandas_above:,}")
             continue
@@ -71,6 +77,10 @@ def run_rows(rows: int, args: argparse.Namespace, console: Console) -> dict[str,
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     args.json = args.json or args.out / "results.json"
+    unknown = sorted(set(args.only or []) - set(ORDER))
+    if unknown:
+        print(f"--only: unknown contenders {unknown}; choose from {ORDER}", file=sys.stderr)
+        return 2
     console = Console()
     records = []
     failed = False

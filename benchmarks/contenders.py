@@ -164,8 +164,10 @@ def ingest_duckdb_transcode(workdir: Path) -> dict:
 # ---- quality --------------------------------------------------------------------------------
 
 
-def _counts(results) -> dict[str, int]:
-    return {r.rule_id: int(r.unexpected_count) for r in results}
+def _counts(results) -> dict[str, int | None]:
+    # None: the result format reports no count (BOOLEAN_ONLY)
+    return {r.rule_id: None if r.unexpected_count is None else int(r.unexpected_count)
+            for r in results}
 
 
 def quality_ours(workdir: Path, result_format: str = "SUMMARY") -> dict:
@@ -190,7 +192,7 @@ def quality_ours(workdir: Path, result_format: str = "SUMMARY") -> dict:
 def quality_ours_boolean(workdir: Path) -> dict:
     """The same with result_format BOOLEAN_ONLY (pass/fail only: the least GX can compute)."""
     outcome = quality_ours(workdir, result_format="BOOLEAN_ONLY")
-    outcome["detail"].pop("unexpected")  # BOOLEAN_ONLY reports no counts
+    outcome["detail"].pop("unexpected")  # BOOLEAN_ONLY reports no counts: nothing to compare
     return outcome
 
 
@@ -310,4 +312,5 @@ CONTENDERS = {
     "quality_ours": quality_ours,
     "quality_sql": quality_sql,
     "quality_gx_pandas": quality_gx_pandas,
+    "quality_ours_boolean": quality_ours_boolean,
 }

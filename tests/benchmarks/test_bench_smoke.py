@@ -74,6 +74,12 @@ def test_generate_reuses_a_cached_file_for_the_same_rows_and_seed(generated):
     assert cached.cached and cached.defects == generated.defects
 
 
+def test_every_contender_in_the_run_order_exists():
+    from benchmarks.contenders import CONTENDERS
+
+    assert set(bench.ORDER) == set(CONTENDERS), "ORDER and CONTENDERS must name the same contenders"
+
+
 def test_child_reports_a_failure_instead_of_crashing(tmp_path):
     m = run_child("quality_sql", [str(tmp_path / "nothing-here")], tmp_path / "log.txt")
     assert not m.ok and m.error, "a contender without its ledger must report an error"
