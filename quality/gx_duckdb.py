@@ -232,8 +232,8 @@ def _check_result(rule: CompiledRule, result, rows: int, connection, table: str)
         observed = int(payload.get("observed_value") or 0)
         return CheckResult(**common, passed=bool(result.success), element_count=observed,
                            unexpected_count=0 if result.success else 1)
-    if "unexpected_count" in payload:
-        unexpected = int(payload["unexpected_count"])
+    if "unexpected_count" in payload and (payload["unexpected_count"] is not None or rows == 0):
+        unexpected = int(payload["unexpected_count"] or 0)  # GX gives None on an empty table
         sample = list(payload.get("partial_unexpected_list") or [])[:SAMPLE_SIZE]
     elif "observed_value" in payload:  # UnexpectedRowsExpectation: rows the query returned
         unexpected = int(payload["observed_value"] or 0)

@@ -219,3 +219,14 @@ def test_missing_table_and_missing_column_are_reported_not_crashes():
     assert not gone.passed and gone.error and "gone" in gone.error, (
         f"a column missing from the table must fail its rule with a message naming it: {gone}"
     )
+
+
+def test_empty_table_fails_only_the_row_count_rule():
+    con = duckdb.connect()
+    con.execute("""CREATE TABLE enterprise_registry (uscc VARCHAR, enterprise_name VARCHAR,
+        legal_rep_id VARCHAR, registered_capital DOUBLE, established_on DATE,
+        district_code VARCHAR, status VARCHAR)""")
+    results = run_checks(con, "enterprise_registry", load_contract(TEMPLATE))
+    failed = [r.rule_id for r in results if not r.passed]
+    assert failed == ["not_empty"], f"an empty table violates only rowCount, got {failed}"
+    assert all(r.unexpected_count == 0 for r in results if r.rule_id != "not_empty")
