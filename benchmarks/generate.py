@@ -275,10 +275,11 @@ def _chunk(rng: np.random.Generator, first: int, n: int, total_rows: int) -> _Ch
     # 注册资本(万元): log-normal, two decimals; ~3% of large ones written "12,345.00" (quoted)
     capital = np.round(rng.lognormal(5.5, 1.5, n), 2)
     capital[is_kind["capital_negative"]] *= -1
-    capital_col = pc.cast(pa.array(capital), pa.string()).cast(pa.binary()).to_pylist()
-    for i in np.flatnonzero((rng.random(n) < 0.03) & (capital >= 1000)):
-        capital_col[i] = f'"{capital[i]:,.2f}"'.encode()
-    capital_col = pa.array(capital_col, pa.binary())
+    capital_col = pc.cast(pa.array(capital), pa.string()).cast(pa.binary())
+    grouped = (rng.random(n) < 0.03) & (capital >= 1000)
+    if grouped.any():  # few rows: Python formatting is fine here
+        texts = pa.array([f'"{v:,.2f}"'.encode() for v in capital[grouped]], pa.binary())
+        capital_col = pc.replace_with_mask(capital_col, pa.array(grouped), texts)
 
     # 成立日期: 1990-2024 in the template's five formats
     established = np.datetime64("1990-01-01") + rng.integers(0, 35 * 365, n).astype("timedelta64[D]")
