@@ -132,3 +132,16 @@ def test_register_on_sqlalchemy_engine_reaches_every_new_connection(tmp_path):
     names = con.execute("SELECT function_name FROM duckdb_functions() WHERE function_name LIKE 'ybz_%'").fetchall()
     con.close()
     assert names == [], f"code functions leaked into the database file: {names}"
+
+
+def test_ric_check_is_right_whatever_the_column_is_called(con):
+    """Macro arguments are inlined into the address-code subquery: names must not collide."""
+    body = "320611" + "20230101" + "123"  # address code retired before the birth year
+    retired = body + ric.calc_check_digit(body + "0")
+    body = "320611" + "20000101" + "123"  # the same code while it was in force
+    valid = body + ric.calc_check_digit(body + "0")
+    for name in ("code", "first_year", "last_year", "u", "p"):
+        got = con.execute(
+            f'SELECT ybz_ric_valid("{name}") FROM (SELECT unnest([?, ?]) AS "{name}")',
+            [valid, retired]).fetchall()
+        assert got == [(True,), (False,)], f"a column named {name!r} changed the RIC verdicts: {got}"
