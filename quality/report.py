@@ -38,20 +38,7 @@ class QualityIssue:
 def _fix_key(rule) -> str:
     if rule is None:
         return ""
-    if rule.code_rule:
-        return rule.code_rule
-    if rule.metric == "invalidValues":
-        return _invalid_kind(rule)
-    return rule.metric
-
-
-def _invalid_kind(rule) -> str:
-    expectation = rule.gx.expectation_type
-    return {
-        "expect_column_values_to_be_in_set": "validValues",
-        "expect_column_values_to_match_regex": "pattern",
-        "expect_column_values_to_be_between": "range",
-    }.get(expectation, "notAfter")
+    return rule.code_rule or rule.check
 
 
 def issues_for_department(

@@ -73,6 +73,9 @@ class CompiledRule:
     predicate: str = field(repr=False)
     gx: Any = field(repr=False, compare=False)  # the GX expectation object
     code_rule: str | None = None
+    # What is checked: the metric, or for invalidValues one of validValues, pattern, range,
+    # notAfter, codeRule.
+    check: str = ""
     allowed_violations: int = 0  # from mustBe; the rule passes with at most this many
     min_rows: int | None = None  # rowCount: the table needs at least this many rows
     implicit: bool = False
@@ -179,7 +182,7 @@ def _compile(contract: Contract, rule: Rule, today: dt.date, implicit: bool) -> 
         except KeyError:
             raise RuleError(f"unknown column {name!r}") from None
     base = dict(
-        rule_id=rule.id, metric=rule.metric, columns=tuple(names),
+        check=rule.metric, rule_id=rule.id, metric=rule.metric, columns=tuple(names),
         column=rule.column or (names[0] if len(names) == 1 else None),
         dimension=rule.dimension, severity=rule.severity, implicit=implicit,
     )
@@ -235,8 +238,8 @@ def _invalid_values(
     if len(kinds) > 1:
         raise RuleError(f"invalidValues takes one kind of check, got {kinds}: split the rule")
     c = quote(col.name)
-    common = dict(**base, row_level=True, allowed_violations=_allowed(rule))
     kind = kinds[0]
+    common = {**base, "row_level": True, "allowed_violations": _allowed(rule), "check": kind}
     if kind == "validValues":
         values = args["validValues"]
         if not isinstance(values, list) or not values:

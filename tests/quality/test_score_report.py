@@ -77,3 +77,20 @@ def test_issues_list_blocking_first_with_reasons_and_fixes():
     assert uscc.description.startswith("统一社会信用代码 (uscc)") and "GB 32100" in uscc.suggested_fix
     assert uscc.samples == ["91110000600037341X"] and uscc.count == 2
     assert "代码表" in issues[2].suggested_fix
+
+
+def test_each_kind_of_rule_gets_its_own_suggested_fix():
+    contract = build_contract([
+        prop("founded", type_="date", required=True, quality=[
+            rule("founded_past", "invalidValues", arguments={"notAfter": "today"})]),
+        prop("capital", type_="number", quality=[
+            rule("capital_ok", "invalidValues", arguments={"minValue": 0})]),
+        prop("tag", quality=[rule("tag_ok", "invalidValues", arguments={"pattern": "^x"})]),
+    ])
+    rules = compile_rules(contract)
+    results = [result(r.rule_id, str(r.dimension), "error", 1, column=r.column) for r in rules]
+    fixes = {i.rule_id: i.suggested_fix for i in issues_for_department("d", "dept", results, [],
+                                                                        rules=rules)}
+    assert "必填" in fixes["founded_not_null"]
+    assert "future" in fixes["founded_past"], fixes["founded_past"]
+    assert "range" in fixes["capital_ok"] and "format" in fixes["tag_ok"]
