@@ -50,8 +50,10 @@ def issues_for_department(
 ) -> list[QualityIssue]:
     """Failed checks and quarantine reasons as a list for the owner, blocking first, then by count.
 
-    `quarantine_summary`: one mapping per reason with `reason`, `count` and optionally `column`
-    and `samples`. `rules` (the `CompiledRule`s of the run) gives readable reasons and fixes.
+    `quarantine_summary`: one mapping per reason with `reason`, `count` and optionally `column`,
+    `rule_id` (picks the rule's suggested fix), `fix` (a SUGGESTED_FIX key for rules that are
+    not compiled rules, e.g. built-in duplicate detection) and `samples`. `rules` (the `CompiledRule`s of
+    the run) gives readable reasons and fixes.
     """
     by_id = {r.rule_id: r for r in rules or []}
     issues: list[QualityIssue] = []
@@ -70,10 +72,14 @@ def issues_for_department(
             samples=list(result.sample),
         ))
     for entry in quarantine_summary:
+        # An entry may name the rule that quarantined its rows: then the fix is that rule's.
+        rule = by_id.get(entry.get("rule_id"))
         issues.append(QualityIssue(
             dataset=dataset, department=department, rule_id=f"quarantine:{entry['reason']}",
             column=entry.get("column"), severity="error", count=int(entry["count"]),
             description=f"{entry['count']} rows quarantined: {entry['reason']}",
-            suggested_fix=SUGGESTED_FIX["quarantine"], samples=list(entry.get("samples", [])),
+            suggested_fix=SUGGESTED_FIX.get(
+                _fix_key(rule) or entry.get("fix", ""), SUGGESTED_FIX["quarantine"]),
+            samples=list(entry.get("samples", [])),
         ))
     return sorted(issues, key=lambda i: (i.severity != "error", -i.count, i.rule_id))

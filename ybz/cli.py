@@ -10,6 +10,7 @@ from rich.console import Console
 
 from ybz.commands.catalog import app as catalog_app
 from ybz.commands.contracts import app as contracts_app
+from ybz.commands.quality import app as quality_app
 from ybz.commands.registry import app as registry_app
 from ybz.stack.cli import app as stack_app
 
@@ -20,6 +21,7 @@ app = typer.Typer(
 )
 app.add_typer(contracts_app, name="contracts", help="Validate and inspect data contracts.")
 app.add_typer(registry_app, name="registry", help="Register resources: submit, approve, reject, withdraw.")
+app.add_typer(quality_app, name="quality", help="Quality issues fed back to departments (问题清单).")
 app.add_typer(catalog_app, name="catalog", help="Publish the ledger's catalog to CKAN.")
 app.add_typer(stack_app, name="stack", help="The local CKAN stack (PostgreSQL, Redis, Solr 9, CKAN 2.12).")
 

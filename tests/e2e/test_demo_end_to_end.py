@@ -146,3 +146,24 @@ def test_demo_json_output_has_the_documented_shape(first_run):
     for d in payload["datasets"]:
         assert set(d) >= {"id", "rows_in", "rows_loaded", "rows_quarantined", "checks_passed", "checks_failed"}, d
     assert Path(payload["ledger_path"]).exists()
+
+
+def test_department_issue_list_locates_every_problem(first_run):
+    from ybz.commands.quality import dataset_issues
+    from yibenzhang.settings import get_settings
+
+    issues = dataset_issues(get_settings(), "enterprise_registry")
+    truth = EXPECTED["enterprise_registry"]
+    quarantine_issues = [i for i in issues if i.rule_id.startswith("quarantine:")]
+    assert sum(i.count for i in quarantine_issues) >= truth["expected_quarantined"], (
+        "the issue list must account for every quarantined row"
+    )
+    rejected = {f"{d['file']}:{d['row']}" for d in truth["defects"] if d["action"] == "reject"}
+    for issue in quarantine_issues:
+        assert issue.samples, f"{issue.description}: no sample for the department to look at"
+        for sample in issue.samples:
+            location = sample.split(" ")[0]
+            assert location in rejected, f"sample {sample!r} is not a row the ground truth rejects"
+    warning = [i for i in issues if i.rule_id == "legal_rep_id_valid"]
+    assert warning and warning[0].severity == "warning", "the bad ID numbers must be reported as a warning"
+    assert "GB 11643" in warning[0].suggested_fix, warning[0].suggested_fix
