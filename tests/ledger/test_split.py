@@ -109,3 +109,27 @@ def test_primary_key_comes_from_the_standardized_table_by_default(tmp_path):
     got = con.execute("SELECT row, rule_id FROM quarantine ORDER BY row").fetchall()
     assert got == [(2, "duplicate_key"), (5, "duplicate_row")], "a NULL key is not a repeated key"
     assert result.rows_loaded == 3
+
+
+def test_candidate_replaces_an_older_candidate_table_and_reads_from_another_connection(tmp_path):
+    db = str(tmp_path / "ledger.duckdb")
+    con = duckdb.connect(db)
+    con.execute(STD)
+    con.execute(PROBLEMS)
+    con.execute("CREATE TABLE cand AS SELECT 1 AS stale")  # what earlier versions left behind
+    split(con, "r1", "demo", "std", PREDICATES, "cand", primary_key=["code"])
+    con.close()
+    # The checks read the candidate through their own connection, as pipelines.flow.check does.
+    other = duckdb.connect(db, read_only=True)
+    got = other.execute("SELECT _file, _row, code FROM cand ORDER BY 1, 2").fetchall()
+    assert got == [("a.csv", 1, "A1"), ("b.csv", 3, "A5")], f"candidate seen by a new connection: {got}"
+
+
+def test_candidate_follows_the_latest_run_of_the_dataset_only(con):
+    split(con, "r1", "demo", "std", PREDICATES, "cand", primary_key=["code"])
+    # Another dataset's quarantine records must not remove rows from this candidate.
+    con.execute("INSERT INTO quarantine (run_id, dataset, file, row) VALUES ('r1', 'other', 'b.csv', 3)")
+    assert con.execute("SELECT count(*) FROM cand").fetchone()[0] == 2, "other dataset leaked in"
+    result = split(con, "r2", "demo", "std", [], "cand", primary_key=[])
+    assert result.rows_loaded == 5, "without predicates only the problem row and the repeat go"
+    assert con.execute("SELECT count(*) FROM cand").fetchone()[0] == 5, "candidate must follow run r2"

@@ -124,13 +124,44 @@ def violations_sql(std_table: str, data_columns: list[str], predicates: list[Row
     return f"SELECT * FROM ({union}) AS v(_file, _row, _line, \"column\", value, reason, rule_id)"
 
 
+def create_candidate_view(con: duckdb.DuckDBPyConnection, candidate_table: str, std_table: str,
+                          run_id: str, dataset: str) -> None:
+    """`candidate_table` as a view: the standardized rows without this run's quarantined ones.
+
+    A view, not a copy: the candidate is read twice downstream (checks, promote), and copying
+    a million rows into a new table cost about as much as both reads. It stays valid while the
+    standardized table and this run's quarantine records are unchanged, i.e. until the next
+    stage of the dataset, which recreates it."""
+    _drop_table_or_view(con, candidate_table)
+    con.execute(
+        f"CREATE VIEW {q(candidate_table)} AS SELECT s.* FROM {q(std_table)} s "
+        f"ANTI JOIN (SELECT file, row FROM {QUARANTINE} WHERE run_id = {lit(run_id)} "
+        f"AND dataset = {lit(dataset)}) v ON s._file = v.file AND s._row = v.row"
+    )
+
+
+def _drop_table_or_view(con, name: str) -> None:
+    """Earlier versions made the candidate a table; `CREATE OR REPLACE VIEW` cannot replace one."""
+    schema, _, table = name.rpartition(".")
+    kinds = con.execute(
+        "SELECT 'TABLE' FROM duckdb_tables() WHERE table_name = ? AND (? = '' OR schema_name = ?) "
+        "AND database_name = current_database() AND NOT temporary "
+        "UNION ALL SELECT 'VIEW' FROM duckdb_views() WHERE view_name = ? "
+        "AND (? = '' OR schema_name = ?) AND database_name = current_database() AND NOT temporary",
+        [table, schema, schema, table, schema, schema],
+    ).fetchall()
+    for (kind,) in kinds:
+        con.execute(f"DROP {kind} {q(name)}")
+
+
 def split(con: duckdb.DuckDBPyConnection, run_id: str, dataset: str, std_table: str,
           predicates: list[RowPredicate], candidate_table: str,
           primary_key: list[str] | None = None) -> SplitResult:
     """Quarantine bad rows of `std_table` and write the rest to `candidate_table` (replaced).
 
     `primary_key` defaults to the contract key `standardize` recorded on `std_table`.
-    Re-running the same `run_id` replaces that run's quarantine records.
+    Re-running the same `run_id` replaces that run's quarantine records. `candidate_table` is a
+    view (see `create_candidate_view`).
     """
     ensure_quarantine(con)
     data_columns = [c for c in _columns(con, std_table) if c not in META]
@@ -146,11 +177,7 @@ def split(con: duckdb.DuckDBPyConnection, run_id: str, dataset: str, std_table: 
         f"ON s._file = v._file AND s._row = v._row ORDER BY v._file, v._row, v.rule_id",
         [run_id, dataset],
     )
-    con.execute(
-        f"CREATE OR REPLACE TABLE {q(candidate_table)} AS SELECT s.* FROM {q(std_table)} s "
-        f"ANTI JOIN (SELECT DISTINCT _file, _row FROM _ybz_violations) v "
-        f"ON s._file = v._file AND s._row = v._row"
-    )
+    create_candidate_view(con, candidate_table, std_table, run_id, dataset)
     counts = con.execute(
         f"SELECT i._file, i.n, coalesce(c.n, 0), coalesce(b.n, 0) FROM "
         f"(SELECT _file, count(*) n FROM {q(std_table)} GROUP BY 1) i "
