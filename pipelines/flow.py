@@ -18,7 +18,7 @@ from yibenzhang.contracts.model import Contract
 from yibenzhang.ingest.read import SourceError, read_source
 from yibenzhang.ingest.standardize import standardize
 from yibenzhang.ledger.quarantine import RowPredicate, split
-from yibenzhang.ledger.store import PromoteResult, open_ledger
+from yibenzhang.ledger.store import PromoteResult, open_ledger, uncompressed_staging
 from yibenzhang.ledger.store import promote as promote_to_ledger
 from yibenzhang.registry import runs
 from yibenzhang.registry.db import session_scope, upgrade
@@ -80,6 +80,7 @@ def stage(contract: Contract, settings: Settings, run_id: str, log: Log = _quiet
     upgrade(settings.database_url)
     con = open_ledger(settings.ledger_db)
     try:
+        uncompressed_staging(con)
         register_code_functions(con)  # the blocking rules' predicates call the code checks
         log(f"{contract.id}: reading {contract.source.path or contract.source.table}")
         read = read_source(con, contract, settings.source_root, raw_table(contract.id), progress=log)

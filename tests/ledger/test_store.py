@@ -132,3 +132,16 @@ def test_open_ledger_caps_duckdb_memory_and_spills_next_to_the_database(tmp_path
     temp = con.execute("SELECT current_setting('temp_directory')").fetchone()[0]
     assert limit.replace(" ", "").upper().startswith(("244", "256")), limit  # MiB or MB display
     assert temp.endswith("duckdb-tmp"), temp
+
+
+def test_uncompressed_staging_stores_new_tables_uncompressed(tmp_path):
+    from yibenzhang.ledger.store import uncompressed_staging
+
+    con = open_ledger(tmp_path / "ledger.duckdb")
+    uncompressed_staging(con)
+    con.execute("CREATE TABLE s AS SELECT 'x' || (i % 7) AS v FROM range(200000) t(i)")
+    con.execute("CHECKPOINT")
+    methods = {m for (m,) in con.execute(
+        "SELECT DISTINCT compression FROM pragma_storage_info('s') WHERE segment_type = 'VARCHAR'"
+    ).fetchall()}
+    assert methods == {"Uncompressed"}, f"staging strings should skip compression, got {methods}"
