@@ -2,7 +2,8 @@
 
 DuckDB reads only UTF-8 (its GBK support is a downloadable extension we cannot rely on), so
 GBK/GB18030 files are decoded by Python in large chunks with an incremental decoder and written
-to a temporary UTF-8 file. Nothing here loops over rows.
+to a temporary UTF-8 file (large files on several processes, see `parallel_decode`). Nothing
+here loops over rows.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from charset_normalizer import from_bytes
+
+from yibenzhang.ingest import parallel_decode
 
 CHUNK_BYTES = 16 * 1024 * 1024
 SAMPLE_BYTES = 256 * 1024
@@ -82,6 +85,9 @@ def utf8_chunks(path: Path, encoding: str, chunk_bytes: int | None = None) -> It
     """The file's content as UTF-8 bytes, chunk by chunk (a UTF-8 BOM is removed)."""
     chunk_bytes = chunk_bytes or CHUNK_BYTES
     passthrough = encoding in ("utf-8", "utf-8-sig")
+    if not passthrough and parallel_decode.usable(encoding, Path(path).stat().st_size):
+        yield from _parallel(path, encoding)
+        return
     decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
     offset = 0
     with open(path, "rb") as fh:
@@ -108,6 +114,21 @@ def utf8_chunks(path: Path, encoding: str, chunk_bytes: int | None = None) -> It
                 yield out
             if final:
                 return
+
+
+def _parallel(path: Path, encoding: str) -> Iterator[bytes]:
+    first = True
+    try:
+        for out in parallel_decode.parallel_utf8_chunks(path, encoding):
+            if first and out.startswith(codecs.BOM_UTF8):
+                out = out[3:]
+            first = False
+            if out:
+                yield out
+    except parallel_decode.PieceError as exc:
+        raise EncodingError(
+            f"{path}: byte {exc.offset} is not valid {encoding}: {exc.reason}"
+        ) from exc
 
 
 def transcode(path: Path, encoding: str, dest: Path,
