@@ -19,7 +19,7 @@ from benchmarks.generate import OUT_ROOT, out_dir
 from benchmarks.runner import Measurement, best_of, run_child
 
 ORDER = ["ingest_duckdb", "ingest_duckdb_transcode", "ingest_ours",
-         "quality_sql", "quality_gx_pandas", "quality_ours", "quality_ours_boolean"]
+         "quality_sql", "quality_gx_pandas", "quality_ours", "quality_ours_summary"]
 
 
 def _rows(text: str) -> list[int]:

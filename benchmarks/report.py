@@ -32,8 +32,8 @@ SPEED_TARGETS = [
     SpeedTarget("ingest_ours", "ingest_duckdb_transcode", None),
     SpeedTarget("quality_ours", "quality_sql", 0.7),
     SpeedTarget("quality_ours", "quality_gx_pandas", 8.0),
-    SpeedTarget("quality_ours_boolean", "quality_sql", None),
-    SpeedTarget("quality_ours_boolean", "quality_gx_pandas", None),
+    SpeedTarget("quality_ours_summary", "quality_sql", None),
+    SpeedTarget("quality_ours_summary", "quality_gx_pandas", None),
 ]
 MEMORY_TARGETS = ["ingest_ours", "quality_ours"]
 
@@ -45,7 +45,7 @@ LABELS = {
     "quality_sql": "quality: hand-written SQL",
     "quality_gx_pandas": "quality: GX on pandas",
     "quality_ours": "quality: ours (GX on DuckDB)",
-    "quality_ours_boolean": "quality: ours, BOOLEAN_ONLY",
+    "quality_ours_summary": "quality: ours, GX SUMMARY",
 }
 SHORT = {
     "ingest_duckdb": "DuckDB COPY",

@@ -118,7 +118,7 @@ def run_checks(
     ledger_db: Path | str | sa.Engine | duckdb.DuckDBPyConnection,
     table: str,
     contract: Contract,
-    result_format: str = "SUMMARY",
+    result_format: str = "BOOLEAN_ONLY",
     rules: list[CompiledRule] | None = None,
 ) -> list[CheckResult]:
     """Validate `table` in the DuckDB ledger against the suite compiled from `contract`.
@@ -129,6 +129,10 @@ def run_checks(
     connection to one file with another configuration, so the check then runs on cursors of
     the caller's database). `rules` overrides `compile_rules(contract)` (e.g. to fix the date
     of `notAfter: today`). One `CheckResult` per rule, in rule order.
+
+    `result_format`: BOOLEAN_ONLY (default) lets GX decide pass/fail in one pushed-down
+    aggregate and counts/samples only the failed rules with their SQL predicates; SUMMARY has
+    GX count and sample every rule (3-4x slower at millions of rows, same results).
     """
     rules = compile_rules(contract) if rules is None else rules
     base, owned = _base_connection(ledger_db)
@@ -142,8 +146,9 @@ def run_checks(
         register_code_functions(connection)
         rows = _row_count(connection, table)
         results = _validate(kwargs, connection, table, contract, rules, result_format)
+        counts = _failed_rule_counts(rules, results, connection, table)
         return [
-            _check_result(rule, results.get(rule.rule_id), rows, connection, table)
+            _check_result(rule, results.get(rule.rule_id), rows, connection, table, counts)
             for rule in rules
         ]
     finally:
@@ -216,7 +221,34 @@ def _run_suite(context, datasource, connection, table, contract, rules, result_f
     return {r.expectation_config.meta["rule_id"]: r for r in outcome.results}
 
 
-def _check_result(rule: CompiledRule, result, rows: int, connection, table: str) -> CheckResult:
+def _needs_count(rule: CompiledRule, result) -> bool:
+    """BOOLEAN_ONLY gave no count: count rules that failed or tolerate some violations."""
+    if result is None or (result.exception_info or {}).get("raised_exception") or _nested_error(result):
+        return False  # GX could not evaluate it: reported as an error, not counted
+    payload = result.result or {}
+    return (rule.metric != "rowCount" and "unexpected_count" not in payload
+            and "observed_value" not in payload
+            and (not result.success or rule.allowed_violations > 0))
+
+
+def _failed_rule_counts(rules, results, connection, table: str) -> dict[str, int]:
+    """Violation counts of the rules `_needs_count` picks: all row-level ones in ONE scan
+    (count_if per rule), window rules (duplicates) one query each."""
+    wanted = [r for r in rules if _needs_count(r, results.get(r.rule_id))]
+    row_level = [r for r in wanted if r.row_level]
+    counts: dict[str, int] = {}
+    if row_level:
+        columns = ", ".join(f"count_if({r.violation_sql()})" for r in row_level)
+        values = connection.exec_driver_sql(f"SELECT {columns} FROM {_qualified(table)}").one()
+        counts.update({r.rule_id: int(v) for r, v in zip(row_level, values)})
+    for rule in wanted:
+        if not rule.row_level:
+            counts[rule.rule_id] = _count(rule, connection, table)
+    return counts
+
+
+def _check_result(rule: CompiledRule, result, rows: int, connection, table: str,
+                  counts: dict[str, int] | None = None) -> CheckResult:
     common = dict(
         rule_id=rule.rule_id, column=rule.column, dimension=str(rule.dimension),
         severity=str(rule.severity),
@@ -229,7 +261,8 @@ def _check_result(rule: CompiledRule, result, rows: int, connection, table: str)
                            error=error)
     payload = result.result or {}
     if rule.metric == "rowCount":
-        observed = int(payload.get("observed_value") or 0)
+        # BOOLEAN_ONLY carries no observed value: the row count is the table's.
+        observed = int(payload["observed_value"] or 0) if "observed_value" in payload else rows
         return CheckResult(**common, passed=bool(result.success), element_count=observed,
                            unexpected_count=0 if result.success else 1)
     if "unexpected_count" in payload and (payload["unexpected_count"] is not None or rows == 0):
@@ -238,9 +271,18 @@ def _check_result(rule: CompiledRule, result, rows: int, connection, table: str)
     elif "observed_value" in payload:  # UnexpectedRowsExpectation: rows the query returned
         unexpected = int(payload["observed_value"] or 0)
         sample = _sample(rule, connection, table) if unexpected else []
-    else:  # BOOLEAN_ONLY: GX computed success only, which means zero violations
-        return CheckResult(**common, passed=bool(result.success), unexpected_count=None,
-                           element_count=rows)
+    else:
+        # BOOLEAN_ONLY: GX gave the verdict from one aggregate query. Counting and sampling
+        # every rule the way SUMMARY does costs 3-4x more; only failed rules (and rules that
+        # tolerate some violations) need a count, taken with the rule's own SQL predicate.
+        if result.success and not rule.allowed_violations:
+            return CheckResult(**common, passed=True, unexpected_count=0, element_count=rows)
+        unexpected = (counts or {}).get(rule.rule_id)
+        if unexpected is None:
+            unexpected = _count(rule, connection, table)
+        return CheckResult(**common, passed=unexpected <= rule.allowed_violations,
+                           unexpected_count=unexpected, element_count=rows,
+                           sample=_sample(rule, connection, table) if unexpected else [])
     return CheckResult(**common, passed=unexpected <= rule.allowed_violations,
                        unexpected_count=unexpected, element_count=rows, sample=sample)
 
@@ -267,9 +309,18 @@ def _error_message(result) -> str:
     return "unknown GX error"
 
 
+def _violations_sql(rule: CompiledRule, table: str, select: str) -> str:
+    where = "WHERE" if rule.row_level else "QUALIFY"
+    return f"SELECT {select} FROM {_qualified(table)} {where} {rule.violation_sql()}"
+
+
+def _count(rule: CompiledRule, connection, table: str) -> int:
+    sql = f"SELECT count(*) FROM ({_violations_sql(rule, table, '1')})"
+    return int(connection.exec_driver_sql(sql).scalar_one())
+
+
 def _sample(rule: CompiledRule, connection, table: str) -> list:
     cols = ", ".join(quote(c) for c in rule.columns) or "*"
-    where = "WHERE" if rule.row_level else "QUALIFY"
-    sql = f"SELECT {cols} FROM {_qualified(table)} {where} {rule.violation_sql()} LIMIT {SAMPLE_SIZE}"
+    sql = f"{_violations_sql(rule, table, cols)} LIMIT {SAMPLE_SIZE}"
     rows = connection.exec_driver_sql(sql).fetchall()
     return [row[0] if len(row) == 1 else list(row) for row in rows]

@@ -127,15 +127,18 @@ def test_missing_ledger_is_a_clear_error(tmp_path):
         run_checks(tmp_path / "nope.duckdb", "t", load_contract(TEMPLATE))
 
 
-def test_boolean_only_gives_the_same_verdicts_without_counts(checked, ledger):
+def test_boolean_only_gives_the_same_verdicts_and_counts_as_summary(checked, ledger):
     rules, summary = checked
     contract = load_contract(TEMPLATE)
     quick = run_checks(ledger, "enterprise_registry", contract, result_format="BOOLEAN_ONLY",
                        rules=rules)
     assert {r.rule_id: r.passed for r in quick} == {k: r.passed for k, r in summary.items()}
-    assert all(r.unexpected_count is None for r in quick if r.rule_id != "not_empty"), (
-        "BOOLEAN_ONLY computes no counts: unexpected_count must say so (None), not 0"
-    )
+    assert {r.rule_id: r.unexpected_count for r in quick} == {
+        k: r.unexpected_count for k, r in summary.items()
+    }, "failed rules are counted with their SQL predicate: counts must equal GX's SUMMARY counts"
+    for r in quick:
+        if r.unexpected_count:
+            assert r.sample, f"{r.rule_id}: a failed rule needs a sample for the department"
 
 
 def test_compound_key_timestamp_limit_and_must_be(tmp_path):
