@@ -80,14 +80,16 @@ def stage(contract: Contract, settings: Settings, run_id: str, log: Log = _quiet
     upgrade(settings.database_url)
     con = open_ledger(settings.ledger_db)
     try:
-        uncompressed_staging(con)
         register_code_functions(con)  # the blocking rules' predicates call the code checks
         log(f"{contract.id}: reading {contract.source.path or contract.source.table}")
-        read = read_source(con, contract, settings.source_root, raw_table(contract.id), progress=log)
-        if read.errors:
-            # A file that cannot be read at all is the department's to fix: fail loudly, naming it.
-            raise SourceError(f"{contract.id}: " + "; ".join(read.errors))
-        standardize(con, contract, raw_table(contract.id), standardized_table(contract.id))
+        with uncompressed_staging(con):
+            read = read_source(con, contract, settings.source_root, raw_table(contract.id),
+                               progress=log)
+            if read.errors:
+                # A file that cannot be read at all is the department's to fix: fail loudly,
+                # naming it.
+                raise SourceError(f"{contract.id}: " + "; ".join(read.errors))
+            standardize(con, contract, raw_table(contract.id), standardized_table(contract.id))
         predicates = [
             RowPredicate(rule.rule_id, rule.column, rule.violation_sql(), rule.reason)
             for rule in rules_for(contract)

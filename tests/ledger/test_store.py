@@ -134,14 +134,20 @@ def test_open_ledger_caps_duckdb_memory_and_spills_next_to_the_database(tmp_path
     assert temp.endswith("duckdb-tmp"), temp
 
 
-def test_uncompressed_staging_stores_new_tables_uncompressed(tmp_path):
+def test_uncompressed_staging_applies_inside_the_block_only(tmp_path):
     from yibenzhang.ledger.store import uncompressed_staging
 
     con = open_ledger(tmp_path / "ledger.duckdb")
-    uncompressed_staging(con)
-    con.execute("CREATE TABLE s AS SELECT 'x' || (i % 7) AS v FROM range(200000) t(i)")
+    fill = "AS SELECT 'x' || (i % 7) AS v FROM range(200000) t(i)"
+    with uncompressed_staging(con):
+        con.execute(f"CREATE TABLE staged {fill}")
+    con.execute(f"CREATE TABLE kept {fill}")
     con.execute("CHECKPOINT")
-    methods = {m for (m,) in con.execute(
-        "SELECT DISTINCT compression FROM pragma_storage_info('s') WHERE segment_type = 'VARCHAR'"
-    ).fetchall()}
-    assert methods == {"Uncompressed"}, f"staging strings should skip compression, got {methods}"
+
+    def methods(table):
+        return {m for (m,) in con.execute(
+            f"SELECT DISTINCT compression FROM pragma_storage_info('{table}') "
+            f"WHERE segment_type = 'VARCHAR'").fetchall()}
+
+    assert methods("staged") == {"Uncompressed"}, f"staging should skip compression: {methods('staged')}"
+    assert "Uncompressed" not in methods("kept"), "tables written after the block are compressed again"
