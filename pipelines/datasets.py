@@ -6,9 +6,9 @@ approved snapshot, so the pipeline never runs a definition a steward has not see
 
 from __future__ import annotations
 
-import yaml
 from open_data_contract_standard.model import OpenDataContractStandard
 
+from yibenzhang.contracts.load import parse_yaml
 from yibenzhang.contracts.model import Contract
 from yibenzhang.registry.db import session_scope, upgrade
 from yibenzhang.registry.lifecycle import approved_contracts
@@ -16,7 +16,7 @@ from yibenzhang.settings import Settings
 
 
 def contract_from_text(text: str) -> Contract:
-    return Contract.from_odcs(OpenDataContractStandard.model_validate(yaml.safe_load(text)))
+    return Contract.from_odcs(OpenDataContractStandard.model_validate(parse_yaml(text)))
 
 
 def approved_datasets(settings: Settings) -> list[Contract]:

@@ -11,13 +11,23 @@ from yibenzhang.contracts.model import Contract
 from yibenzhang.contracts.validate import has_errors, validate_file
 
 
+# libyaml's C parser when PyYAML has it: ~4x faster, which matters when the catalog re-reads
+# every approved contract on each publish. Same results (both are YAML 1.1 safe loaders).
+_SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def parse_yaml(text: str):
+    """Parse contract YAML text (safe: plain data only)."""
+    return yaml.load(text, Loader=_SafeLoader)  # noqa: S506 — a safe loader
+
+
 def contract_files(directory: Path) -> list[Path]:
     """Contract files in a folder, sorted; files starting with `_` are templates."""
     return sorted(p for p in Path(directory).glob("*.yaml") if not p.name.startswith("_"))
 
 
 def load_contract(path: Path) -> Contract:
-    data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    data = parse_yaml(Path(path).read_text(encoding="utf-8"))
     return Contract.from_odcs(OpenDataContractStandard.model_validate(data))
 
 

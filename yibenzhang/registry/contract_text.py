@@ -11,6 +11,7 @@ import yaml
 from open_data_contract_standard.model import OpenDataContractStandard
 from pydantic import ValidationError
 
+from yibenzhang.contracts.load import parse_yaml
 from yibenzhang.contracts.model import Contract
 
 
@@ -37,7 +38,7 @@ def read_submission(path_or_text: str | Path, validate: bool = False) -> Submitt
     if validate:
         _validate(source, text, path_or_text)
     try:
-        data = yaml.safe_load(text)
+        data = parse_yaml(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1} column {mark.column + 1}" if mark else ""
