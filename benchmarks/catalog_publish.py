@@ -38,6 +38,7 @@ from ckanapi import RemoteCKAN
 from ckanapi.errors import NotFound
 
 from benchmarks.catalog_contracts import REPO_ROOT, generate, register
+from ybz.stack.envfile import read_env
 
 ENV_FILE = REPO_ROOT / ".stack" / "ckan.env"
 OUT_DIR = REPO_ROOT / "benchmarks" / "out"
@@ -75,15 +76,6 @@ class Counting:
 
 
 # ------------------------------------------------------------------------------------ setup
-
-
-def read_env(path: Path) -> dict[str, str]:
-    values = {}
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if "=" in line and not line.lstrip().startswith("#"):
-            key, value = line.split("=", 1)
-            values[key.strip()] = value.strip().strip('"').strip("'")
-    return values
 
 
 def ckan_config(env_file: Path = ENV_FILE) -> tuple[str, str]:

@@ -22,21 +22,13 @@ from catalog import dcat
 from catalog.mapping import ckan_name, organization_name
 from catalog.publish import deliver, publish
 from yibenzhang.registry.models import CatalogOutbox
+from ybz.stack.envfile import read_env
 
 pytestmark = pytest.mark.ckan
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ENV_FILE = REPO_ROOT / ".stack" / "ckan.env"
 NOW = datetime.now(timezone.utc)
-
-
-def read_env(path: Path) -> dict[str, str]:
-    values = {}
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if "=" in line and not line.lstrip().startswith("#"):
-            key, value = line.split("=", 1)
-            values[key.strip()] = value.strip().strip('"').strip("'")
-    return values
 
 
 @pytest.fixture(scope="module")
