@@ -8,10 +8,10 @@ import dagster as dg
 
 from pipelines import flow
 from pipelines.datasets import approved_datasets
-from yibenzhang.settings import get_settings
 from pipelines.keys import staging_key
-from pipelines.resources import LedgerResource, ledger_resource
+from pipelines.resources import LedgerResource
 from yibenzhang.contracts.model import Contract
+from yibenzhang.settings import get_settings
 
 
 def build_checks(contract: Contract) -> dg.AssetChecksDefinition:

@@ -5,10 +5,10 @@ import dagster as dg
 
 from pipelines import flow
 from pipelines.datasets import approved_datasets
-from yibenzhang.settings import get_settings
 from pipelines.keys import ledger_key, owners, staging_key
-from pipelines.resources import LedgerResource, ledger_resource
+from pipelines.resources import LedgerResource
 from yibenzhang.contracts.model import Contract
+from yibenzhang.settings import get_settings
 
 
 def build_ledger_asset(contract: Contract) -> dg.AssetsDefinition:

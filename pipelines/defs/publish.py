@@ -5,9 +5,9 @@ import dagster as dg
 
 from pipelines import flow
 from pipelines.datasets import approved_datasets
-from yibenzhang.settings import get_settings
 from pipelines.keys import CATALOG_KEY, STEWARD_TEAM, ledger_key
-from pipelines.resources import LedgerResource, ledger_resource
+from pipelines.resources import LedgerResource
+from yibenzhang.settings import get_settings
 
 
 @dg.definitions

@@ -4,9 +4,8 @@
 import dagster as dg
 
 from pipelines.datasets import approved_datasets
-from yibenzhang.settings import get_settings
 from pipelines.keys import ledger_key, staging_key
-from pipelines.resources import ledger_resource
+from yibenzhang.settings import get_settings
 from yibenzhang.vocabulary import UpdateCycle
 
 # Cron per update cycle (更新周期), at night so departments' daytime deliveries are in.
