@@ -19,6 +19,7 @@ from sqlalchemy import select
 from pipelines.datasets import contract_from_text
 from quality.report import QualityIssue, issues_for_department
 from quality.rules import compile_rules
+from yibenzhang.ledger.quarantine import DUPLICATE_KEY_RULE, DUPLICATE_ROW_RULE
 from yibenzhang.registry import runs
 from yibenzhang.registry.db import session_scope, upgrade
 from yibenzhang.registry.lifecycle import approved_contracts
@@ -31,8 +32,8 @@ SAMPLES_PER_REASON = 3
 
 # Quarantine rules built into the split (not contract rules): how to describe a group of them.
 BUILT_IN = {
-    "duplicate_row": ("exact repeats of an earlier row / 重复记录", "duplicateValues"),
-    "duplicate_key": ("key repeats an earlier row with different content / 主键重复", "duplicateValues"),
+    DUPLICATE_ROW_RULE: ("exact repeats of an earlier row / 重复记录", "duplicateValues"),
+    DUPLICATE_KEY_RULE: ("key repeats an earlier row with different content / 主键重复", "duplicateValues"),
 }
 
 
@@ -45,11 +46,11 @@ def quarantine_summary(ledger_db, run_id: str, dataset: str) -> list[dict]:
         rows = con.execute(
             """
             SELECT rule_id, "column", count(DISTINCT (file, row)) AS n, min(reason) AS reason,
-                   list(file || ':' || row || coalesce(' ' || quote(value), '') ORDER BY file, row)
+                   list(file || ':' || row || coalesce(' ''' || value || '''', '') ORDER BY file, row)
                        [1:?] AS samples
             FROM quarantine WHERE run_id = ? AND dataset = ?
             GROUP BY rule_id, "column" ORDER BY n DESC, rule_id
-            """.replace("quote(value)", "'''' || value || ''''"),
+            """,
             [SAMPLES_PER_REASON, run_id, dataset],
         ).fetchall()
     except duckdb.CatalogException:  # no quarantine table yet: nothing was ever ingested
