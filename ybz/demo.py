@@ -10,13 +10,13 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
 from sqlalchemy import select
 
 from yibenzhang.contracts.load import contract_files, load_contract
+from yibenzhang.contracts.model import Contract
 from yibenzhang.registry import runs
 from yibenzhang.registry.db import session_scope, upgrade
 from yibenzhang.registry.lifecycle import approve, get_resource, pending_registration, submit
@@ -68,9 +68,9 @@ class DemoReport:
         }
 
 
-def register_and_approve(settings: Settings, console: Console) -> list[str]:
+def register_and_approve(settings: Settings, console: Console) -> list[Contract]:
     """Submit every contract as its department and approve what waits, as a steward would."""
-    ids = []
+    contracts = []
     with session_scope(settings.database_url) as session:
         for path in contract_files(settings.contracts_dir):
             contract = load_contract(path)
@@ -80,8 +80,8 @@ def register_and_approve(settings: Settings, console: Console) -> list[str]:
             if pending_registration(resource) is not None:
                 approve(session, contract.id, actor=STEWARD, reason="demo: approved by the data bureau")
                 console.print(f"  registered and approved [bold]{contract.id}[/] ({contract.name})")
-            ids.append(contract.id)
-    return ids
+            contracts.append(contract)
+    return contracts
 
 
 def _department_user(contract) -> str:
@@ -119,11 +119,11 @@ def _dagster_home() -> bool:
     return bool(os.environ.get("DAGSTER_HOME"))
 
 
-def collect(settings: Settings, dataset_ids: list[str], run_id: str) -> list[DatasetReport]:
+def collect(settings: Settings, contracts: list[Contract], run_id: str) -> list[DatasetReport]:
     reports = []
     with session_scope(settings.database_url) as session:
-        for dataset_id in dataset_ids:
-            contract = load_contract(Path(settings.contracts_dir) / f"{dataset_id}.yaml")
+        for contract in contracts:
+            dataset_id = contract.id
             run = runs.latest_run(session, dataset_id, run_id=run_id)
             if run is None:
                 reports.append(DatasetReport(dataset_id, contract.name, contract.catalog.security_level.value,
@@ -166,9 +166,9 @@ def run_demo(publish: bool = False, console: Console | None = None,
     settings.ensure_dirs()
     upgrade(settings.database_url)
     console.print(f"[bold]Registering the demo contracts[/] from {settings.contracts_dir}/")
-    dataset_ids = register_and_approve(settings, console)
+    contracts = register_and_approve(settings, console)
     run_id, success = run_city_job(console)
-    datasets = collect(settings, dataset_ids, run_id)
+    datasets = collect(settings, contracts, run_id)
     catalog = _catalog_status(settings) if settings.ckan_url else None
     return DemoReport(datasets, str(settings.ledger_db.resolve()), settings.database_url, run_id, success, catalog)
 
