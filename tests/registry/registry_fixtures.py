@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from ybz.stack.envfile import read_env
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = REPO_ROOT / "contracts" / "_template.yaml"
 
@@ -15,13 +17,7 @@ def postgres_url() -> str | None:
     url = os.environ.get("YBZ_TEST_POSTGRES_URL")
     if url:
         return url
-    env_file = REPO_ROOT / ".stack" / "ckan.env"
-    if env_file.exists():
-        for line in env_file.read_text(encoding="utf-8").splitlines():
-            key, _, value = line.partition("=")
-            if key.strip() == "YBZ_TEST_POSTGRES_URL" and value.strip():
-                return value.strip().strip("'\"")
-    return None
+    return read_env(REPO_ROOT / ".stack" / "ckan.env").get("YBZ_TEST_POSTGRES_URL") or None
 
 
 NO_POSTGRES = "no PostgreSQL: set YBZ_TEST_POSTGRES_URL or run `ybz stack up` (writes it to .stack/ckan.env)"

@@ -10,10 +10,23 @@ import string
 import urllib.request
 from pathlib import Path
 
-from ybz.stack.config import (CKAN_PACKAGES, CKAN_PYTHON, REPO_ROOT, SYSADMIN, TEMPLATES,
-                              StackConfig, StackError)
-from ybz.stack.procs import (ensure_port_free, http_get, running_pid, start_daemon, stop_pid,
-                             wait_until)
+from ybz.stack.config import (
+    CKAN_PACKAGES,
+    CKAN_PYTHON,
+    REPO_ROOT,
+    SYSADMIN,
+    TEMPLATES,
+    StackConfig,
+    StackError,
+)
+from ybz.stack.net import ensure_port_free, http_get
+from ybz.stack.procs import (
+    own_process,
+    running_pid,
+    start_daemon,
+    stop_process,
+    wait_until,
+)
 from ybz.stack.progress import step
 from ybz.stack.system import run
 
@@ -121,18 +134,18 @@ def start(cfg: StackConfig) -> bool:
     ]
     env = {**os.environ, "CKAN_INI": str(cfg.ckan_ini)}
     env.pop("VIRTUAL_ENV", None)
-    pid = start_daemon(cmd, pid_file, cfg.log_file(NAME), env=env, cwd=cfg.ckan_ini.parent)
-    wait_until(lambda: status_ok(cfg), "CKAN status_show", timeout=180, pid=pid,
+    proc = start_daemon(cmd, pid_file, cfg.log_file(NAME), env=env, cwd=cfg.ckan_ini.parent)
+    wait_until(lambda: status_ok(cfg), "CKAN status_show", timeout=180, proc=proc,
                log_file=cfg.log_file(NAME))
     return True
 
 
 def restart(cfg: StackConfig) -> None:
     """Restart gunicorn so a changed ckan.ini or dataset schema takes effect."""
-    pid = running_pid(cfg.pid_file(NAME), PROCESS_MARK)
-    if pid is None:
+    proc = own_process(cfg.pid_file(NAME), PROCESS_MARK)
+    if proc is None:
         return
-    stop_pid(pid)
+    stop_process(proc)
     cfg.pid_file(NAME).unlink(missing_ok=True)
     start(cfg)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from ybz.stack import stack
@@ -18,7 +19,7 @@ def _config() -> StackConfig:
     try:
         return StackConfig.from_env()
     except StackError as exc:
-        console.print(f"[red]error:[/] {exc}")
+        console.print(f"[red]error:[/] {escape(str(exc))}", soft_wrap=True)
         raise typer.Exit(2) from None
 
 
@@ -29,7 +30,7 @@ def up() -> None:
     try:
         values = stack.up(cfg)
     except StackError as exc:
-        console.print(f"[red]error:[/] {exc}")
+        console.print(f"[red]error:[/] {escape(str(exc))}", soft_wrap=True)
         raise typer.Exit(1) from None
     console.print(f"CKAN: {values['YBZ_CKAN_URL']}  (settings in {cfg.env_file})")
 
@@ -41,7 +42,7 @@ def down() -> None:
     try:
         stopped = stack.down(cfg)
     except StackError as exc:
-        console.print(f"[red]error:[/] {exc}")
+        console.print(f"[red]error:[/] {escape(str(exc))}", soft_wrap=True)
         raise typer.Exit(1) from None
     console.print("stopped: " + (", ".join(stopped) if stopped else "nothing was running"))
 

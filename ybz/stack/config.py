@@ -1,10 +1,14 @@
-"""Where the stack lives and which ports it uses (environment variables override defaults)."""
+"""Where the stack lives and which ports it uses: YBZ_STACK_* variables over defaults, read by
+pydantic-settings like the app's own settings (yibenzhang.settings)."""
 
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass
 from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_core import ErrorDetails
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TEMPLATES = REPO_ROOT / "stack"
@@ -21,53 +25,46 @@ APT_PACKAGES = ("postgresql", "redis-server", "libpq-dev", "gcc", "python3-dev")
 HOST = "127.0.0.1"
 SOLR_CORE = "ckan"
 SYSADMIN = "ybz_admin"
+ENV_PREFIX = "YBZ_STACK_"
 
 
 class StackError(RuntimeError):
     """A step of the stack cannot proceed; the message says what to do."""
 
 
-def _port(env: str, default: int) -> int:
-    raw = os.environ.get(env)
-    if raw is None or raw == "":
-        return default
-    try:
-        port = int(raw)
-    except ValueError:
-        raise StackError(f"{env}={raw!r} is not a port number") from None
-    if not 0 < port < 65536:
-        raise StackError(f"{env}={raw!r} is outside 1-65535")
-    return port
+Port = Annotated[int, Field(ge=1, le=65535)]
+_A_PORT = "a TCP port, 1-65535"  # descriptions complete the validation error messages
 
 
-def _workers() -> int:
-    raw = os.environ.get("YBZ_STACK_CKAN_WORKERS") or "2"
-    if not raw.isdigit() or not 1 <= int(raw) <= 16:
-        raise StackError(f"YBZ_STACK_CKAN_WORKERS={raw!r} must be a number of workers, 1-16")
-    return int(raw)
+class StackConfig(BaseSettings):
+    """The stack's settings (immutable); build it with `from_env()` for one-line errors."""
 
+    # env_ignore_empty: `YBZ_STACK_CKAN_PORT=` means the default, as it always did.
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, env_ignore_empty=True,
+                                      frozen=True, validate_by_name=True)
 
-@dataclass(frozen=True)
-class StackConfig:
-    root: Path
-    solr_port: int
-    ckan_port: int
-    redis_port: int
-    pg_port: int | None  # None: the port of the Debian cluster
-    ckan_workers: int = 2
+    root: Path = Field(default=REPO_ROOT / ".stack", validation_alias=f"{ENV_PREFIX}DIR",
+                       description="a directory")
+    solr_port: Port = Field(default=8983, description=_A_PORT)
+    ckan_port: Port = Field(default=5000, description=_A_PORT)
+    redis_port: Port = Field(default=6379, description=_A_PORT)
+    # None: the port of the Debian cluster.
+    pg_port: Port | None = Field(default=None, description=_A_PORT)
+    ckan_workers: int = Field(default=2, ge=1, le=16,
+                              description="a number of gunicorn workers, 1-16")
+
+    @field_validator("root")
+    @classmethod
+    def _absolute(cls, root: Path) -> Path:
+        return root.resolve()
 
     @classmethod
-    def from_env(cls) -> "StackConfig":
-        root = Path(os.environ.get("YBZ_STACK_DIR") or REPO_ROOT / ".stack").resolve()
-        pg = os.environ.get("YBZ_STACK_PG_PORT")
-        return cls(
-            root=root,
-            solr_port=_port("YBZ_STACK_SOLR_PORT", 8983),
-            ckan_port=_port("YBZ_STACK_CKAN_PORT", 5000),
-            redis_port=_port("YBZ_STACK_REDIS_PORT", 6379),
-            pg_port=_port("YBZ_STACK_PG_PORT", 5432) if pg else None,
-            ckan_workers=_workers(),
-        )
+    def from_env(cls) -> StackConfig:
+        """Read the environment; a bad value raises StackError naming the variable."""
+        try:
+            return cls()
+        except ValidationError as exc:
+            raise StackError("; ".join(_explain(err) for err in exc.errors())) from None
 
     # --- paths under .stack/ ---
     @property
@@ -119,3 +116,15 @@ class StackConfig:
 
     def log_file(self, name: str) -> Path:
         return self.log_dir / f"{name}.log"
+
+
+def _explain(err: ErrorDetails) -> str:
+    """`YBZ_STACK_SOLR_PORT='abc' is not a TCP port, 1-65535 (input should be ...)`."""
+    loc = str(err["loc"][0]) if err["loc"] else ""
+    # An aliased field (YBZ_STACK_DIR) reports its alias, which is the variable already.
+    by_loc = {f.validation_alias or n: f for n, f in StackConfig.model_fields.items()}
+    field = by_loc.get(loc)
+    var = loc if loc.startswith(ENV_PREFIX) else f"{ENV_PREFIX}{loc.upper()}"
+    expected = field.description if field else None
+    reason = err["msg"][:1].lower() + err["msg"][1:]
+    return f"{var}={err['input']!r} is not {expected or 'valid'} ({reason})"

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ybz.stack.config import HOST, StackConfig, StackError
-from ybz.stack.procs import port_holder, port_open
+from ybz.stack.net import port_holder, port_open
 from ybz.stack.system import run
 
 CKAN_ROLE, CKAN_DB = "ckan_default", "ckan_default"
@@ -28,7 +28,8 @@ class Cluster:
 
 def clusters() -> list[Cluster]:
     try:
-        out = subprocess.run(["pg_lsclusters", "-h"], capture_output=True, text=True).stdout
+        out = subprocess.run(["pg_lsclusters", "-h"], capture_output=True, text=True,
+                             check=False).stdout
     except FileNotFoundError:
         return []
     found = []
@@ -37,6 +38,11 @@ def clusters() -> list[Cluster]:
         if len(parts) >= 4:
             found.append(Cluster(parts[0], parts[1], int(parts[2]), parts[3].startswith("online")))
     return found
+
+
+def newest(found: list[Cluster]) -> Cluster:
+    # The last of equal major versions, as pg_lsclusters lists them.
+    return max(reversed(found), key=lambda c: int(c.version.split(".")[0]))
 
 
 def cluster() -> Cluster:
@@ -49,7 +55,7 @@ def cluster() -> Cluster:
             raise StackError("PostgreSQL server binaries not found under /usr/lib/postgresql")
         run(["pg_createcluster", versions[-1], "main"], "pg_createcluster")
         found = clusters()
-    return sorted(found, key=lambda c: int(c.version.split(".")[0]))[-1]
+    return newest(found)
 
 
 def _as_postgres(cmd: list[str]) -> list[str]:

@@ -1,130 +1,141 @@
-"""Processes the stack starts: PID files, liveness, port checks and readiness waits."""
+"""Processes the stack starts (psutil): PID files that prove identity, start, stop and
+readiness waits."""
 
 from __future__ import annotations
 
-import os
-import signal
-import socket
 import subprocess
 import time
 import urllib.error
-import urllib.request
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Callable, Mapping, Sequence
 
-from ybz.stack.config import HOST, StackError
+import psutil
+
+from ybz.stack.config import StackError
+
+# Start times (seconds after boot, 0.01 s resolution on Linux) closer than this are the same.
+_SAME_START = 0.05
+# Legacy PID files (only the PID): the process must be older than the file, plus clock jitter.
+_MTIME_SLACK = 1.0
+
+
+def _since_boot(proc: psutil.Process) -> float:
+    # Unlike create_time() alone, immune to clock changes (NTP) after the start.
+    return proc.create_time() - psutil.boot_time()
+
+
+def write_pid_file(pid_file: Path, proc: psutil.Process) -> None:
+    """`PID START`: START (seconds after boot) tells our process from a later one that got
+    the same PID (after a reboot, or a PID wrap-around)."""
+    pid_file.parent.mkdir(parents=True, exist_ok=True)
+    pid_file.write_text(f"{proc.pid} {_since_boot(proc):.2f}\n")
+
+
+def _read(pid_file: Path) -> tuple[int, float | None] | None:
+    try:
+        fields = pid_file.read_text().split()
+        return int(fields[0]), float(fields[1]) if len(fields) > 1 else None
+    except (FileNotFoundError, ValueError, IndexError):
+        return None
 
 
 def read_pid(pid_file: Path) -> int | None:
-    try:
-        return int(pid_file.read_text().strip())
-    except (FileNotFoundError, ValueError):
-        return None
+    found = _read(pid_file)
+    return found[0] if found else None
 
 
-def pid_alive(pid: int) -> bool:
+def alive(proc: psutil.Process) -> bool:
+    """Running and not a zombie (a child of ours that exited and was not reaped yet)."""
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+        return proc.is_running() and proc.status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
         return False
-    except PermissionError:
-        return True
-    # A zombie child (we started it in this process) counts as dead.
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-        return state != "Z"
-    except (OSError, IndexError):
-        return True
 
 
-def cmdline(pid: int) -> str:
-    try:
-        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-    except OSError:
-        return ""
-
-
-def running_pid(pid_file: Path, expect: str | None = None) -> int | None:
-    """PID from the file if that process still runs (and its command line contains `expect`,
-    guarding against a PID reused after a reboot); a stale file is removed."""
-    pid = read_pid(pid_file)
-    if pid is None:
+def own_process(pid_file: Path, expect: str | None = None) -> psutil.Process | None:
+    """The process of the PID file if it is still the one recorded there: alive, started when
+    the file says (or, for a file holding only the PID, before the file was written), and with
+    `expect` in its command line."""
+    found = _read(pid_file)
+    if found is None:
         return None
-    if pid_alive(pid) and (expect is None or expect in cmdline(pid)):
-        return pid
-    pid_file.unlink(missing_ok=True)
+    pid, started = found
+    try:
+        proc = psutil.Process(pid)
+        if not alive(proc):
+            return None
+        if started is not None:
+            same = abs(_since_boot(proc) - started) < _SAME_START
+        else:
+            same = proc.create_time() <= pid_file.stat().st_mtime + _MTIME_SLACK
+        if same and (expect is None or expect in " ".join(proc.cmdline())):
+            return proc
+    except (psutil.Error, OSError, ValueError):  # ValueError: a PID file saying 0 or -1
+        pass
     return None
 
 
-def port_open(port: int, host: str = HOST) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.settimeout(0.5)
-        return sock.connect_ex((host, port)) == 0
-
-
-def port_holder(port: int) -> str:
-    """Best-effort description of who listens on a port (for error messages)."""
-    try:
-        out = subprocess.run(["ss", "-Hltnp", f"sport = :{port}"], capture_output=True,
-                             text=True, timeout=5).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        out = ""
-    return out or "an unknown process"
-
-
-def ensure_port_free(name: str, port: int, env_var: str) -> None:
-    if port_open(port):
-        raise StackError(
-            f"{name}: port {HOST}:{port} is already taken by another process "
-            f"({port_holder(port)}). Stop it or choose another port with {env_var}=<port>."
-        )
-
-
-def start_daemon(cmd: Sequence[str], pid_file: Path, log_file: Path,
-                 env: Mapping[str, str] | None = None, cwd: Path | None = None) -> int:
-    """Start a long-running process detached from us (own session), log to a file, record its
-    PID. The process outlives `ybz stack up`."""
-    log_file.parent.mkdir(parents=True, exist_ok=True)
-    pid_file.parent.mkdir(parents=True, exist_ok=True)
-    with open(log_file, "ab") as log:
-        proc = subprocess.Popen(
-            list(cmd), stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-            env=dict(env) if env is not None else None, cwd=cwd, start_new_session=True,
-        )
-    pid_file.write_text(f"{proc.pid}\n")
+def running_pid(pid_file: Path, expect: str | None = None) -> int | None:
+    """PID of `own_process`; a stale PID file is removed, so it cannot block the next `up`."""
+    proc = own_process(pid_file, expect)
+    if proc is None:
+        pid_file.unlink(missing_ok=True)
+        return None
     return proc.pid
 
 
-def stop_pid(pid: int, timeout: float = 20.0) -> bool:
-    """SIGTERM, wait, then SIGKILL. Returns True when the process is gone."""
+def start_daemon(cmd: Sequence[str], pid_file: Path, log_file: Path,
+                 env: Mapping[str, str] | None = None, cwd: Path | None = None) -> psutil.Process:
+    """Start a long-running process detached from us (own session), log to a file, record it
+    in the PID file. The process outlives `ybz stack up`."""
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    with open(log_file, "ab") as log:
+        try:
+            popen = subprocess.Popen(
+                list(cmd), stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                env=dict(env) if env is not None else None, cwd=cwd, start_new_session=True,
+            )
+        except OSError as exc:
+            raise StackError(f"cannot start {cmd[0]}: {exc}") from None
+    proc = psutil.Process(popen.pid)
+    write_pid_file(pid_file, proc)
+    return proc
+
+
+def stop_process(proc: psutil.Process, timeout: float = 20.0) -> bool:
+    """SIGTERM, wait, then SIGKILL, also for children that outlive it (e.g. gunicorn workers
+    of a master that had to be killed). psutil refuses to signal a PID that has meanwhile
+    gone to another process. Returns True when all are gone."""
     try:
-        os.kill(pid, signal.SIGTERM)
-    except ProcessLookupError:
+        family = [proc, *proc.children(recursive=True)]
+        proc.terminate()
+    except psutil.NoSuchProcess:
         return True
+    _wait_gone([proc], timeout)
+    leftovers = [p for p in family if alive(p)]
+    for p in leftovers:
+        try:
+            p.kill()
+        except psutil.NoSuchProcess:
+            pass
+    return not _wait_gone(leftovers, 3)
+
+
+def _wait_gone(procs: list[psutil.Process], timeout: float) -> list[psutil.Process]:
+    """psutil.wait_procs, except that a zombie counts as gone: it has exited, and reaping it
+    is up to its parent (init may take seconds, or never do it in a container). Returns the
+    processes still alive."""
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if not pid_alive(pid):
-            return True
-        time.sleep(0.2)
-    try:
-        os.kill(pid, signal.SIGKILL)
-    except ProcessLookupError:
-        return True
-    time.sleep(0.5)
-    return not pid_alive(pid)
-
-
-def http_get(url: str, timeout: float = 5.0) -> tuple[int, bytes]:
-    try:
-        with urllib.request.urlopen(url, timeout=timeout) as resp:
-            return resp.status, resp.read()
-    except urllib.error.HTTPError as exc:
-        return exc.code, exc.read()
+    left = [p for p in procs if alive(p)]
+    while left and (remaining := deadline - time.monotonic()) > 0:
+        _, left = psutil.wait_procs(left, timeout=min(remaining, 0.1))
+        left = [p for p in left if alive(p)]
+    return left
 
 
 def wait_until(check: Callable[[], bool], what: str, timeout: float,
-               pid: int | None = None, log_file: Path | None = None) -> None:
-    """Poll `check` until it is true; fail early if the process we started died."""
+               proc: psutil.Process | None = None, log_file: Path | None = None) -> None:
+    """Poll `check` until it is true; fail early if the process we started exits."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
@@ -132,10 +143,15 @@ def wait_until(check: Callable[[], bool], what: str, timeout: float,
                 return
         except (OSError, urllib.error.URLError):
             pass
-        if pid is not None and not pid_alive(pid):
-            raise StackError(f"{what}: the process exited during start-up; see {log_file}"
-                             + _tail(log_file))
-        time.sleep(0.5)
+        if proc is None:
+            time.sleep(0.5)
+            continue
+        try:
+            code = proc.wait(timeout=0.5)  # the pause between checks; returns if it exits
+        except psutil.TimeoutExpired:
+            continue
+        raise StackError(f"{what}: the process exited (status {code}) during start-up; "
+                         f"see {log_file}" + _tail(log_file))
     raise StackError(f"{what}: not ready after {timeout:.0f}s; see {log_file}" + _tail(log_file))
 
 

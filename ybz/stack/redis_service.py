@@ -1,13 +1,15 @@
-"""Redis on 127.0.0.1 (CKAN needs it for jobs and caching), daemonized with a pidfile."""
+"""Redis on 127.0.0.1 (CKAN needs it for jobs and caching), started like Solr and CKAN: in the
+foreground of its own session, so our PID file records its identity and a crash at start-up
+is seen at once."""
 
 from __future__ import annotations
 
 import socket
 
 from ybz.stack.config import HOST, StackConfig
-from ybz.stack.procs import ensure_port_free, port_open, running_pid, wait_until
+from ybz.stack.net import ensure_port_free, port_open
+from ybz.stack.procs import running_pid, start_daemon, wait_until
 from ybz.stack.progress import note
-from ybz.stack.system import run
 
 NAME = "redis"
 PROCESS_MARK = "redis-server"
@@ -39,9 +41,10 @@ def start(cfg: StackConfig) -> bool:
     ensure_port_free("Redis", cfg.redis_port, "YBZ_STACK_REDIS_PORT")
     data_dir = cfg.root / "redis"
     data_dir.mkdir(parents=True, exist_ok=True)
-    cfg.log_dir.mkdir(parents=True, exist_ok=True)
-    run(["redis-server", "--bind", HOST, "--port", str(cfg.redis_port), "--daemonize", "yes",
-         "--pidfile", str(pid_file), "--logfile", str(cfg.log_file(NAME)),
-         "--dir", str(data_dir), "--save", "", "--appendonly", "no"], "redis-server")
-    wait_until(lambda: ping(cfg.redis_port), "Redis", timeout=20, log_file=cfg.log_file(NAME))
+    # No --logfile: Redis logs to stdout, which start_daemon sends to the log file.
+    proc = start_daemon(["redis-server", "--bind", HOST, "--port", str(cfg.redis_port),
+                         "--daemonize", "no", "--dir", str(data_dir), "--save", "",
+                         "--appendonly", "no"], pid_file, cfg.log_file(NAME))
+    wait_until(lambda: ping(cfg.redis_port), "Redis", timeout=20, proc=proc,
+               log_file=cfg.log_file(NAME))
     return True

@@ -8,7 +8,8 @@ import json
 import shutil
 
 from ybz.stack.config import SOLR_CORE, TEMPLATES, StackConfig, StackError
-from ybz.stack.procs import ensure_port_free, http_get, running_pid, start_daemon, wait_until
+from ybz.stack.net import ensure_port_free, http_get
+from ybz.stack.procs import running_pid, start_daemon, wait_until
 from ybz.stack.progress import step
 from ybz.stack.solr_schema import write_patched_schema
 from ybz.stack.system import run
@@ -104,7 +105,7 @@ def start(cfg: StackConfig) -> bool:
         "-cp", f"{cfg.solr_dir / 'classes'}:{cfg.solr_dir / 'lib' / '*'}",
         MAIN_CLASS, str(cfg.solr_home), str(cfg.solr_port),
     ]
-    pid = start_daemon(cmd, pid_file, cfg.log_file(NAME), cwd=cfg.solr_dir)
-    wait_until(lambda: core_ready(cfg), "Solr core 'ckan'", timeout=180, pid=pid,
+    proc = start_daemon(cmd, pid_file, cfg.log_file(NAME), cwd=cfg.solr_dir)
+    wait_until(lambda: core_ready(cfg), "Solr core 'ckan'", timeout=180, proc=proc,
                log_file=cfg.log_file(NAME))
     return True

@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from ybz.stack import ckan, postgres, redis_service, solr
 from ybz.stack.config import HOST, SOLR_CORE, StackConfig
 from ybz.stack.envfile import read_env, write_env
-from ybz.stack.procs import cmdline, pid_alive, port_open, read_pid, running_pid, stop_pid
+from ybz.stack.net import port_open
+from ybz.stack.procs import own_process, read_pid, stop_process
 from ybz.stack.progress import note, step
 from ybz.stack.stack_secrets import load_or_create
 from ybz.stack.system import ensure_debs
@@ -64,10 +65,10 @@ def up(cfg: StackConfig) -> dict[str, str]:
     digest = _config_digest(cfg)
     digest_file = cfg.run_dir / "ckan.config-digest"
     with step(f"CKAN 2.12 (gunicorn) on {cfg.ckan_url}"):
-        if not ckan.start(cfg):
-            if not digest_file.exists() or digest_file.read_text().strip() != digest:
-                note("ckan.ini or dataset schema changed: restarting CKAN")
-                ckan.restart(cfg)
+        changed = not digest_file.exists() or digest_file.read_text().strip() != digest
+        if not ckan.start(cfg) and changed:
+            note("ckan.ini or dataset schema changed: restarting CKAN")
+            ckan.restart(cfg)
         digest_file.write_text(digest + "\n")
     if db_existed and (schema_changed or not index_existed):
         # Datasets in PostgreSQL but a new or re-analysed Solr index (e.g. .stack/ was reset).
@@ -75,7 +76,8 @@ def up(cfg: StackConfig) -> dict[str, str]:
 
     env = read_env(cfg.env_file)
     token = env.get("YBZ_CKAN_API_TOKEN")
-    if env.get("YBZ_CKAN_URL") != cfg.ckan_url or not ckan.token_valid(cfg, token):
+    if (token is None or env.get("YBZ_CKAN_URL") != cfg.ckan_url
+            or not ckan.token_valid(cfg, token)):
         token = ckan.bootstrap_admin(cfg, secrets)
     values = {
         "YBZ_CKAN_URL": cfg.ckan_url,
@@ -95,10 +97,11 @@ def down(cfg: StackConfig) -> list[str]:
     for module in _SERVICES:
         name = module.NAME
         pid_file = cfg.pid_file(name)
-        pid = running_pid(pid_file, module.PROCESS_MARK)
-        if pid is not None:
-            with step(f"stop {name} (pid {pid})"):
-                stop_pid(pid)
+        # Only a process that is provably the one `up` recorded (a reused PID is not).
+        proc = own_process(pid_file, module.PROCESS_MARK)
+        if proc is not None:
+            with step(f"stop {name} (pid {proc.pid})"):
+                stop_process(proc)
             stopped.append(name)
         pid_file.unlink(missing_ok=True)
     with step("stop PostgreSQL (only if `up` started it)"):
@@ -122,7 +125,7 @@ def status(cfg: StackConfig) -> list[ServiceStatus]:
                          (redis_service, cfg.redis_port)):
         name = module.NAME
         pid = read_pid(cfg.pid_file(name))
-        if pid is not None and pid_alive(pid) and module.PROCESS_MARK in cmdline(pid):
+        if own_process(cfg.pid_file(name), module.PROCESS_MARK) is not None:
             state = "running" if port_open(port) else "starting"
         elif port_open(port):
             state = "foreign"
@@ -132,7 +135,7 @@ def status(cfg: StackConfig) -> list[ServiceStatus]:
                                   f"{HOST}:{port}"))
     clusters = postgres.clusters()
     if clusters:
-        c = sorted(clusters, key=lambda c: int(c.version.split(".")[0]))[-1]
+        c = postgres.newest(clusters)
         mine = (cfg.run_dir / postgres.STARTED_MARK).exists()
         state = ("running" if c.online else "stopped") + (" (started by up)" if mine and c.online
                                                           else "")

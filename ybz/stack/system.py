@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-from typing import Sequence
+from collections.abc import Sequence
 
 from ybz.stack.config import APT_PACKAGES, StackError
 from ybz.stack.progress import note, step
@@ -14,7 +14,8 @@ from ybz.stack.progress import note, step
 def run(cmd: Sequence[str], what: str, timeout: float = 1800, **kwargs) -> subprocess.CompletedProcess:
     """Run a command; on failure raise StackError naming the step and the command's output."""
     try:
-        proc = subprocess.run(list(cmd), capture_output=True, text=True, timeout=timeout, **kwargs)
+        proc = subprocess.run(list(cmd), capture_output=True, text=True, timeout=timeout,
+                              check=False, **kwargs)
     except FileNotFoundError:
         raise StackError(f"{what}: command not found: {cmd[0]}") from None
     except subprocess.TimeoutExpired:
@@ -28,7 +29,7 @@ def run(cmd: Sequence[str], what: str, timeout: float = 1800, **kwargs) -> subpr
 def missing_debs(packages: Sequence[str] = APT_PACKAGES) -> list[str]:
     proc = subprocess.run(
         ["dpkg-query", "-W", "-f=${Package} ${db:Status-Status}\n", *packages],
-        capture_output=True, text=True,
+        capture_output=True, text=True, check=False,
     )
     installed = {line.split()[0] for line in proc.stdout.splitlines()
                  if line.endswith(" installed")}
