@@ -38,33 +38,28 @@ from stdnum.exceptions import (
     ValidationError,
 )
 
-from yibenzhang.vocabulary import CURRENT_DISTRICTS
-
-CODE_RULES = ("uscc", "ric", "district_code", "district_name")
+from yibenzhang.duckdb_sql import string_list
+from yibenzhang.vocabulary import CURRENT_DISTRICTS, CodeRule
 
 # SQL function that checks each code rule (a BOOLEAN, NULL for a NULL value).
 CHECK_FUNCTION = {
-    "uscc": "ybz_uscc_valid",
-    "ric": "ybz_ric_valid",
-    "district_code": "ybz_district_code_valid",
-    "district_name": "ybz_district_name_valid",
+    CodeRule.USCC: "ybz_uscc_valid",
+    CodeRule.RIC: "ybz_ric_valid",
+    CodeRule.DISTRICT_CODE: "ybz_district_code_valid",
+    CodeRule.DISTRICT_NAME: "ybz_district_name_valid",
 }
 
 STANDARD = {
-    "uscc": "GB 32100",
-    "ric": "GB 11643",
-    "district_code": "GB/T 2260, 南通市现行县级区划",
-    "district_name": "GB/T 2260, 南通市现行县级区划",
+    CodeRule.USCC: "GB 32100",
+    CodeRule.RIC: "GB 11643",
+    CodeRule.DISTRICT_CODE: "GB/T 2260, 南通市现行县级区划",
+    CodeRule.DISTRICT_NAME: "GB/T 2260, 南通市现行县级区划",
 }
 
 USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"  # GB 32100: no I, O, S, V, Z
 USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 # GB 11643 weights 2^(17-i) mod 11, the same sum stdnum computes as int(number[:-1], 13).
 RIC_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-
-
-def _sql_list(values) -> str:
-    return ", ".join("'" + v.replace("'", "''") + "'" for v in values)
 
 
 def _uscc_macro() -> str:
@@ -120,9 +115,9 @@ CREATE OR REPLACE TEMP MACRO ybz_ric_valid(u) AS
 
 def _district_macros() -> str:
     return f"""
-CREATE OR REPLACE TEMP MACRO ybz_district_code_valid(v) AS v IN ({_sql_list(CURRENT_DISTRICTS)});
+CREATE OR REPLACE TEMP MACRO ybz_district_code_valid(v) AS v IN ({string_list(CURRENT_DISTRICTS)});
 CREATE OR REPLACE TEMP MACRO ybz_district_name_valid(v) AS
-    v IN ({_sql_list(CURRENT_DISTRICTS.values())});
+    v IN ({string_list(CURRENT_DISTRICTS.values())});
 """
 
 
@@ -238,35 +233,35 @@ def register_code_functions(target: Any, python_udfs: bool = False) -> None:
     raise TypeError(f"cannot register code functions on {type(target).__name__}")
 
 
-def is_valid(code_rule: str, value: str | None) -> bool | None:
+def is_valid(code_rule: CodeRule | str, value: str | None) -> bool | None:
     """The authority's verdict on one value (stdnum for uscc/ric, the vocabulary for districts)."""
     if value is None:
         return None
-    if code_rule == "uscc":
+    if code_rule == CodeRule.USCC:
         return uscc.is_valid(value)
-    if code_rule == "ric":
+    if code_rule == CodeRule.RIC:
         try:
             return ric.is_valid(value)
         except KeyError:  # stdnum bug: a province known but county unknown raises KeyError
             return False
-    if code_rule == "district_code":
+    if code_rule == CodeRule.DISTRICT_CODE:
         return value in CURRENT_DISTRICTS
-    if code_rule == "district_name":
+    if code_rule == CodeRule.DISTRICT_NAME:
         return value in CURRENT_DISTRICTS.values()
-    raise ValueError(f"unknown code rule {code_rule!r}; expected one of {CODE_RULES}")
+    raise ValueError(f"unknown code rule {code_rule!r}; expected one of {tuple(CodeRule.allowed())}")
 
 
-def explain(code_rule: str, value: str | None) -> str | None:
+def explain(code_rule: CodeRule | str, value: str | None) -> str | None:
     """Why `value` fails `code_rule`, in English, or None when it is valid (or NULL)."""
     if value is None:
         return None
     std = STANDARD[code_rule]
-    if code_rule in ("district_code", "district_name"):
+    if code_rule in (CodeRule.DISTRICT_CODE, CodeRule.DISTRICT_NAME):
         if is_valid(code_rule, value):
             return None
-        kind = "code" if code_rule == "district_code" else "name"
+        kind = "code" if code_rule == CodeRule.DISTRICT_CODE else "name"
         return f"not a current Nantong county-level district {kind} ({std})"
-    module = uscc if code_rule == "uscc" else ric
+    module = uscc if code_rule == CodeRule.USCC else ric
     try:
         module.validate(value)
     except InvalidLength:

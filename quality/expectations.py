@@ -9,7 +9,7 @@ costs two scans per rule. The macros must be registered on GX's connection
 
 from __future__ import annotations
 
-from typing import ClassVar, Literal, Tuple
+from typing import ClassVar, Literal
 
 import sqlalchemy as sa
 from great_expectations.execution_engine import SqlAlchemyExecutionEngine
@@ -20,6 +20,7 @@ from great_expectations.expectations.metrics.map_metric_provider import (
 )
 
 from quality.codes import CHECK_FUNCTION
+from yibenzhang.vocabulary import CodeRule
 
 
 class ColumnValuesValidCode(ColumnMapMetricProvider):
@@ -34,9 +35,11 @@ class ColumnValuesValidCode(ColumnMapMetricProvider):
 class ExpectColumnValuesToBeValidCode(ColumnMapExpectation):
     """Expect values to be valid codes (uscc GB 32100, ric GB 11643, Nantong district code/name)."""
 
-    code_rule: Literal["uscc", "ric", "district_code", "district_name"]
+    # A Literal of the enum's values, not the enum: GX keeps expectation kwargs as plain JSON
+    # values, so the rule travels (and is serialized) as its string, e.g. "uscc".
+    code_rule: Literal[tuple(CodeRule.allowed())]  # type: ignore[valid-type]
 
     map_metric = "column_values.ybz_valid_code"
     args_keys = ("column", "code_rule")
-    domain_keys: ClassVar[Tuple[str, ...]] = ("column", "row_condition", "condition_parser")
+    domain_keys: ClassVar[tuple[str, ...]] = ("column", "row_condition", "condition_parser")
     success_keys = ("code_rule", "mostly")

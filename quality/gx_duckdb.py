@@ -45,8 +45,9 @@ from great_expectations.expectations.metrics.column_map_metrics import (
 )
 
 from quality.codes import register_code_functions
-from quality.rules import CompiledRule, compile_rules, quote
+from quality.rules import CompiledRule, compile_rules
 from yibenzhang.contracts.model import Contract
+from yibenzhang.duckdb_sql import quote_column, quote_table
 
 log = logging.getLogger(__name__)
 
@@ -160,7 +161,7 @@ def run_checks(
 
 def _row_count(connection, table: str) -> int:
     try:
-        return connection.exec_driver_sql(f"SELECT count(*) FROM {_qualified(table)}").scalar_one()
+        return connection.exec_driver_sql(f"SELECT count(*) FROM {quote_table(table)}").scalar_one()
     except sa.exc.DBAPIError as exc:
         raise LookupError(f"cannot check {table!r}: {exc.orig}") from None
 
@@ -239,7 +240,7 @@ def _failed_rule_counts(rules, results, connection, table: str) -> dict[str, int
     counts: dict[str, int] = {}
     if row_level:
         columns = ", ".join(f"count_if({r.violation_sql()})" for r in row_level)
-        values = connection.exec_driver_sql(f"SELECT {columns} FROM {_qualified(table)}").one()
+        values = connection.exec_driver_sql(f"SELECT {columns} FROM {quote_table(table)}").one()
         counts.update({r.rule_id: int(v) for r, v in zip(row_level, values)})
     for rule in wanted:
         if not rule.row_level:
@@ -287,11 +288,6 @@ def _check_result(rule: CompiledRule, result, rows: int, connection, table: str,
                        unexpected_count=unexpected, element_count=rows, sample=sample)
 
 
-def _qualified(table: str) -> str:
-    """`name` or `schema.name` as quoted SQL."""
-    return ".".join(quote(part) for part in table.split(".", 1))
-
-
 def _nested_error(result) -> bool:
     info = result.exception_info or {}
     return any(isinstance(v, dict) and v.get("raised_exception") for v in info.values())
@@ -311,7 +307,7 @@ def _error_message(result) -> str:
 
 def _violations_sql(rule: CompiledRule, table: str, select: str) -> str:
     where = "WHERE" if rule.row_level else "QUALIFY"
-    return f"SELECT {select} FROM {_qualified(table)} {where} {rule.violation_sql()}"
+    return f"SELECT {select} FROM {quote_table(table)} {where} {rule.violation_sql()}"
 
 
 def _count(rule: CompiledRule, connection, table: str) -> int:
@@ -320,7 +316,7 @@ def _count(rule: CompiledRule, connection, table: str) -> int:
 
 
 def _sample(rule: CompiledRule, connection, table: str) -> list:
-    cols = ", ".join(quote(c) for c in rule.columns) or "*"
+    cols = ", ".join(quote_column(c) for c in rule.columns) or "*"
     sql = f"{_violations_sql(rule, table, cols)} LIMIT {SAMPLE_SIZE}"
     rows = connection.exec_driver_sql(sql).fetchall()
     return [row[0] if len(row) == 1 else list(row) for row in rows]

@@ -26,23 +26,21 @@ import great_expectations.expectations as gxe
 from quality import codes
 from quality.expectations import ExpectColumnValuesToBeValidCode
 from yibenzhang.contracts.model import Column, Contract, Rule
-from yibenzhang.vocabulary import QualityDimension, Severity
+from yibenzhang.duckdb_sql import quote_column, string_literal
+from yibenzhang.vocabulary import CodeRule, QualityDimension, Severity
 
+# How a failing value's reason names the code it should be.
 CODE_RULE_NAMES = {
-    "uscc": "unified social credit code",
-    "ric": "resident ID number",
-    "district_code": "district code",
-    "district_name": "district name",
+    CodeRule.USCC: "unified social credit code",
+    CodeRule.RIC: "resident ID number",
+    CodeRule.DISTRICT_CODE: "district code",
+    CodeRule.DISTRICT_NAME: "district name",
 }
 VALUE_ARGUMENTS = ("validValues", "pattern", "minValue", "maxValue", "notAfter", "codeRule")
 
 
 class RuleError(ValueError):
     """A rule the compiler cannot turn into SQL; the message names contract, rule and problem."""
-
-
-def quote(identifier: str) -> str:
-    return '"' + identifier.replace('"', '""') + '"'
 
 
 def literal(value: Any) -> str:
@@ -57,7 +55,7 @@ def literal(value: Any) -> str:
         return f"TIMESTAMP '{value.isoformat(sep=' ')}'"
     if isinstance(value, dt.date):
         return f"DATE '{value.isoformat()}'"
-    return "'" + str(value).replace("'", "''") + "'"
+    return string_literal(str(value))
 
 
 @dataclass(frozen=True)
@@ -72,7 +70,7 @@ class CompiledRule:
     reason: str  # e.g. "统一社会信用代码 (uscc): check digit invalid (GB 32100)"
     predicate: str = field(repr=False)
     gx: Any = field(repr=False, compare=False)  # the GX expectation object
-    code_rule: str | None = None
+    code_rule: CodeRule | None = None
     # What is checked: the metric, or for invalidValues one of validValues, pattern, range,
     # notAfter, codeRule.
     check: str = ""
@@ -198,7 +196,7 @@ def _compile(contract: Contract, rule: Rule, today: dt.date, implicit: bool) -> 
         return CompiledRule(
             **base, row_level=True, allowed_violations=_allowed(rule),
             reason=f"{label}: required value is missing",
-            predicate=f"{quote(col.name)} IS NULL",
+            predicate=f"{quote_column(col.name)} IS NULL",
             gx=gxe.ExpectColumnValuesToNotBeNull(column=col.name),
         )
     if rule.metric == "missingValues":
@@ -214,7 +212,7 @@ def _rows_query(predicate: str) -> str:
 
 def _missing_values(rule: Rule, base: dict, label: str, col: Column) -> CompiledRule:
     markers = rule.arguments.get("missingValues") or []
-    c = quote(col.name)
+    c = quote_column(col.name)
     predicate = f"{c} IS NULL"
     if markers:
         predicate += f" OR CAST({c} AS VARCHAR) IN ({', '.join(literal(str(m)) for m in markers)})"
@@ -237,7 +235,7 @@ def _invalid_values(
         kinds = [k for k in kinds if k not in ("minValue", "maxValue")] + ["range"]
     if len(kinds) > 1:
         raise RuleError(f"invalidValues takes one kind of check, got {kinds}: split the rule")
-    c = quote(col.name)
+    c = quote_column(col.name)
     kind = kinds[0]
     common = {**base, "row_level": True, "allowed_violations": _allowed(rule), "check": kind}
     if kind == "validValues":
@@ -296,9 +294,9 @@ def _invalid_values(
             **common, reason=f"{label}: date after {limit_date.isoformat()} (in the future)",
             predicate=predicate, gx=_not_after(col, limit_date),
         )
-    code_rule = args["codeRule"]
-    if code_rule not in codes.CHECK_FUNCTION:
-        raise RuleError(f"codeRule {code_rule!r} is not one of {list(codes.CHECK_FUNCTION)}")
+    if args["codeRule"] not in CodeRule.allowed():
+        raise RuleError(f"codeRule {args['codeRule']!r} is not one of {CodeRule.allowed()}")
+    code_rule = CodeRule(args["codeRule"])
     predicate = f"({c} IS NOT NULL AND NOT {codes.CHECK_FUNCTION[code_rule]}({c}))"
     return CompiledRule(
         **common, code_rule=code_rule,
@@ -336,8 +334,8 @@ def _typed_bound(col: Column, value: Any) -> Any:
 def _duplicates(rule: Rule, base: dict, label: str, names: list[str]) -> CompiledRule:
     if not names:
         raise RuleError("duplicateValues needs a column or arguments.properties")
-    cols = ", ".join(quote(n) for n in names)
-    present = " AND ".join(f"{quote(n)} IS NOT NULL" for n in names)
+    cols = ", ".join(quote_column(n) for n in names)
+    present = " AND ".join(f"{quote_column(n)} IS NOT NULL" for n in names)
     # Every row sharing a key counts (as GX's unique expectations count them); a key with a
     # NULL part is not compared.
     predicate = f"({present} AND count(*) OVER (PARTITION BY {cols}) > 1)"

@@ -27,7 +27,7 @@ class LabelledEnum(StrEnum):
         return [m.value for m in cls]
 
     @classmethod
-    def from_label(cls, text: str) -> "LabelledEnum":
+    def from_label(cls, text: str) -> LabelledEnum:
         """Accept an identifier or a Chinese label (departments often write the label)."""
         for m in cls:
             if text in (m.value, m.label_zh):
@@ -122,6 +122,16 @@ class QualityDimension(LabelledEnum):
     TIMELINESS = ("timeliness", "时效性")
     UNIQUENESS = ("uniqueness", "唯一性")
     VALIDITY = ("validity", "有效性")
+
+
+class CodeRule(LabelledEnum):
+    """A column's code rule (`codeRule`): the value must be a valid code of this kind; it is
+    also standardized as one (upper-cased, retired district codes/names mapped forward)."""
+
+    USCC = ("uscc", "统一社会信用代码 GB 32100")
+    RIC = ("ric", "公民身份号码 GB 11643")
+    DISTRICT_CODE = ("district_code", "行政区划代码")
+    DISTRICT_NAME = ("district_name", "行政区划名称")
 
 
 class Severity(LabelledEnum):

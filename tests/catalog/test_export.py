@@ -8,10 +8,11 @@ import pytest
 from catalog_helpers import NOW, make_item
 from sqlalchemy import select
 
-from catalog.export import current_version_dir, export_open_csv
+from catalog.export import export_open_csv
 from catalog.items import attach_exports
 from catalog.mapping import ckan_name
 from catalog.publish import publish
+from yibenzhang.ledger.layout import current_version_dir
 from yibenzhang.registry.models import CatalogOutbox
 
 ROWS = {

@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from yibenzhang.contracts.labels import CODE_RULE_LABELS, LOGICAL_TYPE_LABELS
-from yibenzhang.contracts.model import CodeRule, LogicalType
+from yibenzhang.contracts.labels import LOGICAL_TYPE_LABELS
+from yibenzhang.contracts.model import LogicalType
 from yibenzhang.vocabulary import (
+    CodeRule,
     OpenType,
     PersonalInfo,
     QualityDimension,
@@ -37,5 +38,5 @@ def test_readme_lists_every_vocabulary_value_with_its_label(enum):
 def test_readme_lists_logical_types_and_code_rules():
     text = README.read_text(encoding="utf-8")
     missing = [v for v in typing.get_args(LogicalType) if f"`{v}` {LOGICAL_TYPE_LABELS[v]}" not in text]
-    missing += [v for v in typing.get_args(CodeRule) if f"`{v}` {CODE_RULE_LABELS[v].split()[0]}" not in text]
+    missing += [r.value for r in CodeRule if f"`{r.value}` {r.label.split()[0]}" not in text]
     assert not missing, f"contracts/README.md does not list {missing}"

@@ -14,7 +14,6 @@ import json
 from collections import defaultdict
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from yibenzhang.contracts.load import load_contract
@@ -89,7 +88,8 @@ def run(tmp_path_factory, manifest):
     read = read_source(con, contract, CORPUS, "raw")
     standardize(con, contract, "raw", "std")
     as_of = dt.date.fromisoformat(manifest["snapshot_date"])
-    result = split(con, "corpus-run", contract.id, "std", generic_predicates(contract, as_of), "cand")
+    result = split(con, "corpus-run", contract.id, "std", generic_predicates(contract, as_of), "cand",
+                   primary_key=contract.primary_key)
     promoted = promote(con, contract.id, "cand", ledger_dir, "corpus-run")
     yield contract, con, read, result, promoted
     con.close()

@@ -6,8 +6,8 @@ import random
 
 from yibenzhang.ingest.csv_scan import CsvScanner
 
-TRICKY = ('h1,h2,h3\r\n1,"a\r\nb,c",x\r\n\r\n2,"say ""hi""",y\n3,z\n\n4,"q",r,extra\r\n'
-          '5,"multi\n\nline",w\n6,last,no-newline').encode()
+TRICKY = (b'h1,h2,h3\r\n1,"a\r\nb,c",x\r\n\r\n2,"say ""hi""",y\n3,z\n\n4,"q",r,extra\r\n'
+          b'5,"multi\n\nline",w\n6,last,no-newline')
 
 
 def scan(data: bytes, sizes):

@@ -7,7 +7,7 @@ import json
 import duckdb
 import pytest
 
-from yibenzhang.ledger.quarantine import RowPredicate, split
+from yibenzhang.ledger.quarantine import RowPredicate, SplitCountError, split
 
 STD = """CREATE TABLE std AS SELECT * FROM (VALUES
     ('A1', '甲', 10, 'a.csv', 1, 2),
@@ -90,7 +90,18 @@ def test_compound_keys_and_no_key():
     assert split(con, "r", "aq", "std", [], "cand", primary_key=[]).rows_quarantined == 0
 
 
-def test_primary_key_comes_from_the_standardized_table_by_default(tmp_path):
+def test_counts_that_do_not_add_up_raise_naming_dataset_and_file():
+    # (_file, _row) not unique: the quarantined row 1 hides both rows from the candidate.
+    con = duckdb.connect()
+    con.execute("CREATE TABLE std AS SELECT * FROM (VALUES ('k', 'x', 'a.csv', 1, 2), "
+                "('k', 'y', 'a.csv', 1, 3)) t(code, name, _file, _row, _line)")
+    expected = r"demo: a.csv: rows_in 2 != loaded 0 \+ quarantined 1"
+    with pytest.raises(SplitCountError, match=expected) as caught:
+        split(con, "r", "demo", "std", [], "cand", primary_key=["code"])
+    assert (caught.value.dataset, caught.value.file, caught.value.rows_in) == ("demo", "a.csv", 2)
+
+
+def test_split_of_a_standardized_table_with_the_contract_key(tmp_path):
     import sys
     from pathlib import Path
 
@@ -105,7 +116,7 @@ def test_primary_key_comes_from_the_standardized_table_by_default(tmp_path):
     con = duckdb.connect()
     read_source(con, contract, tmp_path, "raw")
     standardize(con, contract, "raw", "std")
-    result = split(con, "r", contract.id, "std", [], "cand")
+    result = split(con, "r", contract.id, "std", [], "cand", primary_key=contract.primary_key)
     got = con.execute("SELECT row, rule_id FROM quarantine ORDER BY row").fetchall()
     assert got == [(2, "duplicate_key"), (5, "duplicate_row")], "a NULL key is not a repeated key"
     assert result.rows_loaded == 3

@@ -101,7 +101,8 @@ def test_a_failed_swap_transaction_rolls_back_the_version_record(ledger, monkeyp
     candidate(con, [("a", 1, "f", 1)])
     promote(con, "ds", "cand", ledger_dir, "run1")
     candidate(con, [("b", 2, "f", 1)])
-    monkeypatch.setattr(store, "_sql_path", lambda p: str(p) + "'broken")  # the view DDL fails
+    # The view DDL fails: it reads a glob that matches no file.
+    monkeypatch.setattr(store, "version_files_glob", lambda d: d / "missing" / "*.parquet")
     with pytest.raises(duckdb.Error):
         promote(con, "ds", "cand", ledger_dir, "run2")
     assert [r[0] for r in con.execute("SELECT version FROM ledger_versions").fetchall()] == ["v000001"]

@@ -6,6 +6,8 @@ labels of the catalog block's field names and of the Literal values in the contr
 
 from __future__ import annotations
 
+from yibenzhang.vocabulary import CodeRule
+
 CATALOG_FIELD_LABELS: dict[str, str] = {
     "resource_name": "信息资源名称",
     "category": "信息资源分类",
@@ -28,12 +30,8 @@ CATALOG_FIELD_LABELS: dict[str, str] = {
     "security_level": "数据分级",
 }
 
-CODE_RULE_LABELS: dict[str, str] = {
-    "uscc": "统一社会信用代码 GB 32100",
-    "ric": "公民身份号码 GB 11643",
-    "district_code": "行政区划代码",
-    "district_name": "行政区划名称",
-}
+# The code rules are an enum with their own labels; this table keeps them beside the others.
+CODE_RULE_LABELS: dict[str, str] = {rule.value: rule.label for rule in CodeRule}
 
 LOGICAL_TYPE_LABELS: dict[str, str] = {
     "string": "字符串",

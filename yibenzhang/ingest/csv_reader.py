@@ -19,10 +19,11 @@ import numpy as np
 import pyarrow as pa
 
 from yibenzhang.contracts.model import Contract
+from yibenzhang.duckdb_sql import quote_table, string_literal
 from yibenzhang.ingest.csv_scan import CsvLayout, CsvScanner
 from yibenzhang.ingest.encoding import detect_encoding, transcode, utf8_chunks
 from yibenzhang.ingest.headers import map_columns
-from yibenzhang.ingest.staging import FileRead, quote_ident
+from yibenzhang.ingest.staging import FileRead
 
 QUOTE = '"'
 INLINE_MAX = 1000  # small lookup tables go inline as VALUES (registering Arrow costs more)
@@ -48,12 +49,11 @@ def _relation(con, alias: str, table: pa.Table) -> Iterator[str]:
         con.unregister(name)
 
 
-def _sql_literal(value) -> str:
-    if value is None:
-        return "NULL"
+def _sql_literal(value: int | str | None) -> str:
+    """A cell of the small lookup tables: row numbers stay numbers, problems are text."""
     if isinstance(value, int):
         return str(value)
-    return "'" + str(value).replace("'", "''") + "'"
+    return string_literal(None if value is None else str(value))
 
 
 def read_csv_file(con: duckdb.DuckDBPyConnection, contract: Contract, path: Path, rel: str,
@@ -117,11 +117,11 @@ def _insert_parsed(con, contract: Contract, utf8_path: Path, rel: str, table: st
     numbered = f"(SELECT row_number() OVER () AS k, * FROM {reader}) t"
     if steps.num_rows <= 1:
         line_add = int(steps["line_add"][0].as_py()) if steps.num_rows else 0
-        sql = (f"INSERT INTO {quote_ident(table)} SELECT {select}, ?, t.k, t.k + {line_add}, NULL "
+        sql = (f"INSERT INTO {quote_table(table)} SELECT {select}, ?, t.k, t.k + {line_add}, NULL "
                f"FROM {numbered}")
         return int(con.execute(sql, params).fetchone()[0])  # INSERT returns its row count
     with _relation(con, "s", steps) as rel_steps:
-        sql = (f"INSERT INTO {quote_ident(table)} SELECT {select}, ?, t.k, t.k + s.line_add, NULL "
+        sql = (f"INSERT INTO {quote_table(table)} SELECT {select}, ?, t.k, t.k + s.line_add, NULL "
                f"FROM {numbered} ASOF JOIN {rel_steps} ON t.k >= s.row_from")
         return int(con.execute(sql, params).fetchone()[0])
 
@@ -142,5 +142,5 @@ def _mark_ragged(con, rel: str, table: str, layout: CsvLayout) -> None:
         "problem": [_ragged_problem(rel, r, layout.fields) for r in layout.ragged],
     })
     with _relation(con, "m", marks) as rel_marks:
-        con.execute(f"UPDATE {quote_ident(table)} AS t SET _problem = m.problem FROM {rel_marks} "
+        con.execute(f"UPDATE {quote_table(table)} AS t SET _problem = m.problem FROM {rel_marks} "
                     f"WHERE t._file = ? AND t._row = m.row", [rel])

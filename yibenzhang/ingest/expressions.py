@@ -10,7 +10,9 @@ from __future__ import annotations
 import re
 
 from yibenzhang.contracts.model import Column
-from yibenzhang.vocabulary import CURRENT_DISTRICTS, RETIRED_DISTRICTS
+from yibenzhang.duckdb_sql import string_list
+from yibenzhang.duckdb_sql import string_literal as lit
+from yibenzhang.vocabulary import CURRENT_DISTRICTS, RETIRED_DISTRICTS, CodeRule
 
 DEFAULT_DATE_FORMATS = ["%Y-%m-%d", "%Y/%m/%d", "%Y%m%d", "%Y年%m月%d日", "%Y.%m.%d"]
 DEFAULT_TIMESTAMP_FORMATS = ["%Y-%m-%d %H:%M:%S", "%Y/%m/%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S",
@@ -32,10 +34,6 @@ _FULL = "".join(chr(c) for c in range(0xFF01, 0xFF5F)) + "\u3000"
 _HALF = "".join(chr(c) for c in range(0x21, 0x7F)) + " "
 _TRUE = ("true", "t", "1", "y", "yes", "是", "真")
 _FALSE = ("false", "f", "0", "n", "no", "否", "假")
-
-
-def lit(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 _EDGE_SPACE = "^[" + _TRIM + "]|[" + _TRIM + "]$"
@@ -70,13 +68,13 @@ def steps(col: Column) -> tuple[list[str], int]:
     if is_coded(col):
         chain.append(halfwidth("{x}"))  # first, so U+3000 becomes a space the trim removes
     last = trimmed("{x}")
-    if col.code_rule in ("uscc", "ric"):
+    if col.code_rule in (CodeRule.USCC, CodeRule.RIC):
         last = f"upper({last})"
     chain.append(last)
     clean_at = len(chain) - 1
-    if col.code_rule == "district_code":
+    if col.code_rule == CodeRule.DISTRICT_CODE:
         chain.append(_case_map("{x}", {old: new for old, (_, new) in RETIRED_DISTRICTS.items()}))
-    if col.code_rule == "district_name":
+    if col.code_rule == CodeRule.DISTRICT_NAME:
         chain.append(_case_map("{x}", district_name_map()))
     if col.type in ("integer", "number"):
         chain += number_steps(col)
@@ -177,7 +175,7 @@ def typed(col: Column, cleaned: str) -> str:
     if col.type in ("date", "timestamp"):
         formats = [f for f in formats_of(col) if f != EXCEL_SERIAL]
         target = "DATE" if col.type == "date" else "TIMESTAMP"
-        every = f"try_strptime({cleaned}, [{', '.join(lit(f) for f in formats)}])"
+        every = f"try_strptime({cleaned}, [{string_list(formats)}])"
         # strptime over a list of formats is slow in DuckDB: each value is parsed with the
         # format whose shape it has (ISO values by a plain cast); values of no known shape or
         # that fail there still get every format.
@@ -198,8 +196,8 @@ def typed(col: Column, cleaned: str) -> str:
         return parsed
     if col.type == "boolean":
         low = f"lower({cleaned})"
-        return (f"(CASE WHEN {low} IN ({', '.join(map(lit, _TRUE))}) THEN true "
-                f"WHEN {low} IN ({', '.join(map(lit, _FALSE))}) THEN false END)")
+        return (f"(CASE WHEN {low} IN ({string_list(_TRUE)}) THEN true "
+                f"WHEN {low} IN ({string_list(_FALSE)}) THEN false END)")
     raise ValueError(f"column {col.name}: unsupported type {col.type!r}")
 
 

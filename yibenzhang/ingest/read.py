@@ -22,6 +22,7 @@ import duckdb
 import sqlalchemy as sa
 
 from yibenzhang.contracts.model import Contract
+from yibenzhang.duckdb_sql import quote_table
 from yibenzhang.ingest import csv_reader, sql_reader, xlsx_reader
 from yibenzhang.ingest.encoding import EncodingError
 from yibenzhang.ingest.headers import MissingColumnsError
@@ -32,9 +33,8 @@ from yibenzhang.ingest.staging import (  # noqa: F401  (re-exported: the public 
     ReadResult,
     SourceError,
     create_raw_table,
-    quote_column,
-    quote_ident,
 )
+
 
 def source_files(contract: Contract, source_root: Path) -> list[Path]:
     pattern = contract.source.path
@@ -72,7 +72,8 @@ def read_source(con: duckdb.DuckDBPyConnection, contract: Contract, source_root:
     root = Path(source_root)
     for path in source_files(contract, root):
         rel = path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
-        done(_guarded(lambda: reader(con, contract, path, rel, table), rel, con, table))
+        # Bound now: _guarded calls the reader before the loop moves on.
+        done(_guarded(lambda path=path, rel=rel: reader(con, contract, path, rel, table), rel, con, table))
     return ReadResult(reads)
 
 
@@ -83,5 +84,5 @@ def _guarded(read: Callable[[], FileRead], file: str, con=None, table: str | Non
             ValueError, csv.Error) as exc:
         if con is not None and table:
             # Whatever part of the file got in is taken out: the file is rejected as a whole.
-            con.execute(f"DELETE FROM {quote_ident(table)} WHERE _file = ?", [file])
+            con.execute(f"DELETE FROM {quote_table(table)} WHERE _file = ?", [file])
         return FileRead(file=file, rows_in=0, error=str(exc) if file in str(exc) else f"{file}: {exc}")

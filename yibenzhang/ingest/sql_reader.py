@@ -17,8 +17,9 @@ import pyarrow as pa
 import sqlalchemy as sa
 
 from yibenzhang.contracts.model import Contract
+from yibenzhang.duckdb_sql import quote_table
 from yibenzhang.ingest.headers import map_columns
-from yibenzhang.ingest.staging import FileRead, quote_ident
+from yibenzhang.ingest.staging import FileRead
 from yibenzhang.ingest.xlsx_reader import cell_text
 
 BATCH = 50_000
@@ -76,7 +77,7 @@ def read_sql(con: duckdb.DuckDBPyConnection, contract: Contract, source_root: Pa
                 data["_problem"] = pa.nulls(len(batch), pa.string())
                 con.register("_ybz_sql_batch", pa.table(data))
                 try:
-                    con.execute(f"INSERT INTO {quote_ident(table)} SELECT * FROM _ybz_sql_batch")
+                    con.execute(f"INSERT INTO {quote_table(table)} SELECT * FROM _ybz_sql_batch")
                 finally:
                     con.unregister("_ybz_sql_batch")
                 rows_in += len(batch)

@@ -1,4 +1,4 @@
-"""What the readers share: the staging table layout, read results and SQL name quoting."""
+"""What the readers share: the staging table layout and read results."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import duckdb
 
 from yibenzhang.contracts.model import Contract
+from yibenzhang.duckdb_sql import quote_column, quote_table
 
 META_COLUMNS = ("_file", "_row", "_line", "_problem")
 
@@ -40,16 +41,7 @@ class SourceError(RuntimeError):
     """The source cannot be read at all (no file matches, unsupported type)."""
 
 
-def quote_ident(name: str) -> str:
-    """A table name as SQL: `schema.table` is split at the first dot and each part quoted."""
-    return ".".join('"' + part.replace('"', '""') + '"' for part in name.split(".", 1))
-
-
-def quote_column(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
 def create_raw_table(con: duckdb.DuckDBPyConnection, contract: Contract, table: str) -> None:
     cols = [f"{quote_column(c.name)} VARCHAR" for c in contract.columns]
     cols += ["_file VARCHAR", "_row BIGINT", "_line BIGINT", "_problem VARCHAR"]
-    con.execute(f"CREATE OR REPLACE TABLE {quote_ident(table)} ({', '.join(cols)})")
+    con.execute(f"CREATE OR REPLACE TABLE {quote_table(table)} ({', '.join(cols)})")

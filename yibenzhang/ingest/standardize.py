@@ -9,20 +9,16 @@ every row that has a problem.
 
 from __future__ import annotations
 
-import json
-
 import duckdb
 
 from yibenzhang.contracts.model import Contract
+from yibenzhang.duckdb_sql import problems_table
+from yibenzhang.duckdb_sql import quote_column as qc
+from yibenzhang.duckdb_sql import quote_table as q
+from yibenzhang.duckdb_sql import string_literal as lit
 from yibenzhang.ingest import expressions as ex
-from yibenzhang.ingest.staging import quote_column as qc
-from yibenzhang.ingest.staging import quote_ident as q
 
 READ_PROBLEM_RULE = "read_malformed_record"
-
-
-def problems_table(out_table: str) -> str:
-    return f"{out_table}__problems"
 
 
 def standardize_rule_id(column: str) -> str:
@@ -71,13 +67,13 @@ def standardize_sql(contract: Contract, raw_table: str) -> str:
         head, tail = f"{c.label} ({c.name}): '", f"' {ex.failure_reason(c)}"
         failures.append(
             f"CASE WHEN {cleaned} IS NOT NULL AND {qc(c.name)} IS NULL THEN "
-            f"{{'column': {ex.lit(c.name)}, 'value': {raw}, "
-            f"'reason': {ex.lit(head)} || {raw} || {ex.lit(tail)}, "
-            f"'rule_id': {ex.lit(standardize_rule_id(c.name))}}} END"
+            f"{{'column': {lit(c.name)}, 'value': {raw}, "
+            f"'reason': {lit(head)} || {raw} || {lit(tail)}, "
+            f"'rule_id': {lit(standardize_rule_id(c.name))}}} END"
         )
     failures.append(
         f"CASE WHEN _problem IS NOT NULL THEN {{'column': NULL::VARCHAR, 'value': NULL::VARCHAR, "
-        f"'reason': _problem, 'rule_id': {ex.lit(READ_PROBLEM_RULE)}}} END"
+        f"'reason': _problem, 'rule_id': {lit(READ_PROBLEM_RULE)}}} END"
     )
     typed = [f"CAST({qc(c.name)} AS {ex.SQL_TYPES[c.type]}) AS {qc(c.name)}" for c in contract.columns]
     problems = f"list_filter([{', '.join(failures)}], lambda p: p IS NOT NULL)"
@@ -94,20 +90,3 @@ def standardize(con: duckdb.DuckDBPyConnection, contract: Contract, raw_table: s
         f"WHERE len(_std_problems) > 0) ORDER BY _file, _row"
     )
     con.execute(f"ALTER TABLE {out} DROP COLUMN _std_problems")
-    # The split finds the dataset's key here, so it needs no contract.
-    meta = json.dumps({"dataset": contract.id, "primary_key": contract.primary_key})
-    con.execute(f"COMMENT ON TABLE {out} IS {ex.lit(meta)}")
-
-
-def table_metadata(con: duckdb.DuckDBPyConnection, table: str) -> dict:
-    """What `standardize` recorded on its output table (dataset, primary_key); {} if nothing."""
-    schema, _, name = table.rpartition(".")
-    row = con.execute(
-        "SELECT comment FROM duckdb_tables() WHERE table_name = ? AND (? = '' OR schema_name = ?) "
-        "AND database_name = current_database()",
-        [name, schema, schema],
-    ).fetchone()
-    try:
-        return json.loads(row[0]) if row and row[0] else {}
-    except ValueError:
-        return {}

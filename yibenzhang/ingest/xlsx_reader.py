@@ -18,8 +18,9 @@ import pyarrow as pa
 from openpyxl import load_workbook
 
 from yibenzhang.contracts.model import Contract
+from yibenzhang.duckdb_sql import quote_table
 from yibenzhang.ingest.headers import map_columns
-from yibenzhang.ingest.staging import FileRead, quote_ident
+from yibenzhang.ingest.staging import FileRead
 
 BATCH = 20_000
 
@@ -90,6 +91,6 @@ def _flush(con, table: str, names: list[str], batch: list[list]) -> None:
     arrow = pa.table({n: pa.array(c, type=t) for n, c, t in zip(names, cols, types)})
     con.register("_ybz_xlsx_batch", arrow)
     try:
-        con.execute(f"INSERT INTO {quote_ident(table)} SELECT * FROM _ybz_xlsx_batch")
+        con.execute(f"INSERT INTO {quote_table(table)} SELECT * FROM _ybz_xlsx_batch")
     finally:
         con.unregister("_ybz_xlsx_batch")

@@ -5,18 +5,20 @@ violates a blocking row predicate (from `quality.rules`), is an exact repeat of 
 or repeats an earlier row's primary key with different content. "Earlier" is delivery order:
 file name order, then `_row`; the first occurrence is the one kept. Every reason of a row is
 recorded (one quarantine record per reason); counts are of distinct rows, per file:
-`rows_in = rows_loaded + rows_quarantined`, asserted.
+`rows_in = rows_loaded + rows_quarantined`, checked (`SplitCountError` if not).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import duckdb
 
-from yibenzhang.ingest.staging import quote_column as qc
-from yibenzhang.ingest.staging import quote_ident as q
-from yibenzhang.ingest.standardize import problems_table, table_metadata
+from yibenzhang.duckdb_sql import problems_table
+from yibenzhang.duckdb_sql import quote_column as qc
+from yibenzhang.duckdb_sql import quote_table as q
+from yibenzhang.duckdb_sql import string_literal as lit
 
 QUARANTINE = "quarantine"
 DUPLICATE_ROW_RULE = "duplicate_row"
@@ -44,8 +46,18 @@ class SplitResult:
     per_file: dict[str, dict[str, int]] = field(default_factory=dict)  # rows_in/loaded/quarantined
 
 
-def lit(text: str | None) -> str:
-    return "NULL" if text is None else "'" + text.replace("'", "''") + "'"
+class SplitCountError(RuntimeError):
+    """A file's rows do not add up: rows_in != rows_loaded + rows_quarantined. The split is
+    then wrong (e.g. `(_file, _row)` is not unique), so nothing downstream may trust it."""
+
+    def __init__(self, dataset: str, file: str, rows_in: int, loaded: int, quarantined: int,
+                 std_table: str):
+        super().__init__(
+            f"{dataset}: {file}: rows_in {rows_in} != loaded {loaded} + quarantined {quarantined}; "
+            f"is (_file, _row) unique in {std_table}?"
+        )
+        self.dataset, self.file = dataset, file
+        self.rows_in, self.rows_loaded, self.rows_quarantined = rows_in, loaded, quarantined
 
 
 def ensure_quarantine(con: duckdb.DuckDBPyConnection) -> None:
@@ -69,10 +81,8 @@ def _table_exists(con, table: str) -> bool:
         return False
 
 
-
-
 def violations_sql(std_table: str, data_columns: list[str], predicates: list[RowPredicate],
-                   key: list[str], has_problems: bool) -> str:
+                   key: Sequence[str], has_problems: bool) -> str:
     """One SELECT of (_file, _row, _line, column, value, reason, rule_id), a row per reason."""
     std = q(std_table)
     parts = []
@@ -155,19 +165,17 @@ def _drop_table_or_view(con, name: str) -> None:
 
 
 def split(con: duckdb.DuckDBPyConnection, run_id: str, dataset: str, std_table: str,
-          predicates: list[RowPredicate], candidate_table: str,
-          primary_key: list[str] | None = None) -> SplitResult:
+          predicates: list[RowPredicate], candidate_table: str, *,
+          primary_key: Sequence[str]) -> SplitResult:
     """Quarantine bad rows of `std_table` and write the rest to `candidate_table` (replaced).
 
-    `primary_key` defaults to the contract key `standardize` recorded on `std_table`.
-    Re-running the same `run_id` replaces that run's quarantine records. `candidate_table` is a
-    view (see `create_candidate_view`).
+    `primary_key` is the contract's key (empty: no repeated-key check). Re-running the same
+    `run_id` replaces that run's quarantine records. `candidate_table` is a view (see
+    `create_candidate_view`).
     """
     ensure_quarantine(con)
     data_columns = [c for c in _columns(con, std_table) if c not in META]
     has_problems = _table_exists(con, problems_table(std_table))
-    if primary_key is None:
-        primary_key = table_metadata(con, std_table).get("primary_key", [])
     violations = violations_sql(std_table, data_columns, predicates, primary_key, has_problems)
     con.execute("CREATE OR REPLACE TEMP TABLE _ybz_violations AS " + violations)
     con.execute(f"DELETE FROM {QUARANTINE} WHERE run_id = ? AND dataset = ?", [run_id, dataset])
@@ -188,10 +196,8 @@ def split(con: duckdb.DuckDBPyConnection, run_id: str, dataset: str, std_table: 
     con.execute("DROP TABLE _ybz_violations")
     per_file = {}
     for file, rows_in, loaded, quarantined in counts:
-        assert rows_in == loaded + quarantined, (
-            f"{dataset}: {file}: rows_in {rows_in} != loaded {loaded} + quarantined {quarantined}; "
-            f"is (_file, _row) unique in {std_table}?"
-        )
+        if rows_in != loaded + quarantined:
+            raise SplitCountError(dataset, file, rows_in, loaded, quarantined, std_table)
         per_file[file] = {"rows_in": rows_in, "rows_loaded": loaded, "rows_quarantined": quarantined}
     return SplitResult(
         rows_in=sum(f["rows_in"] for f in per_file.values()),

@@ -1,17 +1,16 @@
 """The ledger store: versioned Parquet directories behind one DuckDB view per dataset.
 
 `promote()` writes the candidate's data columns (meta columns starting with `_` are left out)
-to `ledger_dir/data/<dataset>/.tmp-*`, renames it to `<version>/`, then — in one DuckDB
-transaction — records the version in `ledger_versions` and points the view `<dataset>` at it.
-A failure before that transaction commits leaves the previous version in place and readable;
-the orphaned directory is removed by the next promote. An order-independent fingerprint of the
-data makes a rerun with the same rows write nothing. Older versions beyond `keep` are deleted,
-only after the swap.
+to a temporary directory beside the versions (layout: `yibenzhang.ledger.layout`), renames it
+to `<version>/`, then — in one DuckDB transaction — records the version in `ledger_versions`
+and points the view `<dataset>` at it. A failure before that transaction commits leaves the
+previous version in place and readable; the orphaned directory is removed by the next promote.
+An order-independent fingerprint of the data makes a rerun with the same rows write nothing.
+Older versions beyond `keep` are deleted, only after the swap.
 """
 
 from __future__ import annotations
 
-import re
 import shutil
 import uuid
 from collections.abc import Iterator
@@ -21,8 +20,18 @@ from pathlib import Path
 
 import duckdb
 
-from yibenzhang.ingest.staging import quote_column as qc
-from yibenzhang.ingest.staging import quote_ident as q
+from yibenzhang.duckdb_sql import path_literal
+from yibenzhang.duckdb_sql import quote_column as qc
+from yibenzhang.duckdb_sql import quote_table as q
+from yibenzhang.ledger.layout import (
+    PARQUET_FILE,
+    dataset_dir,
+    is_temp_dir,
+    temp_dir_name,
+    version_files_glob,
+    version_name,
+    version_number,
+)
 from yibenzhang.ledger.quarantine import ensure_quarantine
 
 VERSIONS = "ledger_versions"
@@ -31,7 +40,6 @@ DEFAULT_MEMORY_LIMIT = "1GB"
 # Snappy (DuckDB's default): measured ~30 % faster to write than zstd on 1M enterprise rows,
 # files ~45 % larger; ingest speed is the constraint here.
 PARQUET_COMPRESSION = "snappy"
-_VERSION_DIR = re.compile(r"^v(\d{6,})$")
 
 
 @dataclass
@@ -53,7 +61,7 @@ def open_ledger(ledger_db: Path, memory_limit: str | None = DEFAULT_MEMORY_LIMIT
     con = duckdb.connect(str(ledger_db))
     if memory_limit:
         con.execute(f"SET memory_limit = '{memory_limit}'")
-        con.execute(f"SET temp_directory = '{_sql_path(ledger_db.parent / 'duckdb-tmp')}'")
+        con.execute(f"SET temp_directory = {path_literal(ledger_db.parent / 'duckdb-tmp')}")
     ensure_versions(con)
     ensure_quarantine(con)
     return con
@@ -81,10 +89,6 @@ def ensure_versions(con: duckdb.DuckDBPyConnection) -> None:
         f"fingerprint VARCHAR, run_id VARCHAR, created_at TIMESTAMP DEFAULT current_timestamp, "
         f"path VARCHAR, PRIMARY KEY (dataset, version))"
     )
-
-
-def version_name(number: int) -> str:
-    return f"v{number:06d}"
 
 
 def current_version(con: duckdb.DuckDBPyConnection, dataset: str) -> dict | None:
@@ -120,7 +124,7 @@ def fingerprint(con: duckdb.DuckDBPyConnection, table: str, columns: list[str]) 
 def promote(con: duckdb.DuckDBPyConnection, dataset: str, candidate_table: str, ledger_dir: Path,
             run_id: str, keep: int = KEEP_VERSIONS) -> PromoteResult:
     ensure_versions(con)
-    base = Path(ledger_dir).resolve() / "data" / dataset
+    base = dataset_dir(Path(ledger_dir).resolve(), dataset)
     base.mkdir(parents=True, exist_ok=True)
     columns = data_columns(con, candidate_table)
     fp, rows = fingerprint(con, candidate_table, columns)
@@ -130,7 +134,7 @@ def promote(con: duckdb.DuckDBPyConnection, dataset: str, candidate_table: str, 
     # Numbered past any orphan of a crashed promote, so a version name is never reused.
     version = version_name(_next_number(con, dataset, base))
     _remove_orphans(con, dataset, base)
-    tmp = base / f".tmp-{version}-{uuid.uuid4().hex[:8]}"
+    tmp = base / temp_dir_name(version, uuid.uuid4().hex[:8])
     tmp.mkdir()
     try:
         _write_files(con, candidate_table, columns, tmp)
@@ -149,8 +153,8 @@ def _write_files(con, table: str, columns: list[str], directory: Path) -> None:
     Python. Measured on 1M rows: COPY 2.5 s; pyarrow's ParquetWriter fed by DuckDB's Arrow
     reader 5.3 s (single-threaded writer plus a copy of every batch)."""
     cols = ", ".join(qc(c) for c in columns)
-    target = directory / "part-0.parquet"
-    con.execute(f"COPY (SELECT {cols} FROM {q(table)}) TO '{_sql_path(target)}' "
+    target = directory / PARQUET_FILE
+    con.execute(f"COPY (SELECT {cols} FROM {q(table)}) TO {path_literal(target)} "
                 f"(FORMAT parquet, COMPRESSION {PARQUET_COMPRESSION})")
 
 
@@ -160,21 +164,17 @@ def _swap(con, dataset: str, version: str, rows: int, fp: str, run_id: str, path
         con.execute(f"INSERT INTO {VERSIONS} (dataset, version, rows, fingerprint, run_id, path) "
                     f"VALUES (?, ?, ?, ?, ?, ?)", [dataset, version, rows, fp, run_id, str(path)])
         con.execute(f"CREATE OR REPLACE VIEW {q(dataset)} AS SELECT * FROM "
-                    f"read_parquet('{_sql_path(path)}/*.parquet')")
+                    f"read_parquet({path_literal(version_files_glob(path))})")
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
         raise
 
 
-def _sql_path(path: Path) -> str:
-    return str(path).replace("'", "''")
-
-
 def _next_number(con, dataset: str, base: Path) -> int:
     recorded = [int(v[1:]) for (v,) in con.execute(
         f"SELECT version FROM {VERSIONS} WHERE dataset = ?", [dataset]).fetchall()]
-    on_disk = [int(m.group(1)) for p in base.iterdir() if (m := _VERSION_DIR.match(p.name))]
+    on_disk = [n for p in base.iterdir() if (n := version_number(p.name)) is not None]
     return max(recorded + on_disk, default=0) + 1
 
 
@@ -187,7 +187,7 @@ def _remove_orphans(con, dataset: str, base: Path) -> None:
     """Leftovers of an interrupted promote: temp directories and unrecorded versions."""
     recorded = set(_recorded(con, dataset))
     for p in base.iterdir():
-        if p.name.startswith(".tmp-") or (_VERSION_DIR.match(p.name) and p.name not in recorded):
+        if is_temp_dir(p.name) or (version_number(p.name) is not None and p.name not in recorded):
             shutil.rmtree(p, ignore_errors=True)
 
 

@@ -82,5 +82,7 @@ def ckan_name(resource_code: str) -> str:
     """A CKAN dataset name for a resource code: `ybz-101002-1020210001` (lowercase, url-safe)."""
     category, provider, seq = parse_code(resource_code)
     name = f"ybz-{category}-{provider}{seq:04d}".lower()
-    assert _CKAN_NAME.match(name), name  # digits and dashes only: always CKAN-valid
+    # Digits and dashes only, so this cannot fail unless `_CODE` is loosened: then say so.
+    if not _CKAN_NAME.match(name):
+        raise CodeError(f"resource code {resource_code!r} gives {name!r}, not a valid CKAN name")
     return name

@@ -10,6 +10,7 @@ from yibenzhang.contracts.parts import CATALOG_PATH, Parts
 from yibenzhang.contracts.problems import Finding, Prop, YamlPath
 from yibenzhang.vocabulary import OpenType, PersonalInfo, ResourceFormat, SecurityLevel, ShareMethod, ShareType
 
+
 def _cat(field: str) -> YamlPath:
     return CATALOG_PATH + (field,)
 

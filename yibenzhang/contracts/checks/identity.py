@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+
 from yibenzhang.contracts.parts import Parts
 from yibenzhang.contracts.problems import Finding
 

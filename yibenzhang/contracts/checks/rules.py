@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import typing
 from typing import Any
 
 from yibenzhang.contracts.errors import allowed_text
 from yibenzhang.contracts.labels import CODE_RULE_LABELS
-from yibenzhang.contracts.model import CodeRule
 from yibenzhang.contracts.parts import Parts, RulePart, as_list
 from yibenzhang.contracts.problems import Finding, dotted
+from yibenzhang.vocabulary import CodeRule
 
-CODE_RULES: tuple[str, ...] = typing.get_args(CodeRule)
+CODE_RULES: tuple[str, ...] = tuple(CodeRule.allowed())
 
 
 def check_rule_ids_unique(parts: Parts) -> list[Finding]:
