@@ -26,7 +26,7 @@ def _rows(text: str) -> list[int]:
     try:
         values = [int(v.replace("_", "")) for v in text.split(",") if v.strip()]
     except ValueError:
-        raise argparse.ArgumentTypeError(f"--rows takes integers separated by commas, got {text!r}")
+        raise argparse.ArgumentTypeError(f"--rows takes integers separated by commas, got {text!r}") from None
     if not values or min(values) < 1:
         raise argparse.ArgumentTypeError(f"--rows needs positive row counts, got {text!r}")
     return values

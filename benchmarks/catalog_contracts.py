@@ -123,7 +123,7 @@ def register(
     at `database_url`; returns dataset id → resource code. Raises GenerationError naming the
     contract and its problems if one is refused."""
     from yibenzhang.registry.db import session_scope, upgrade
-    from yibenzhang.registry.lifecycle import ContractRefused, approve, submit
+    from yibenzhang.registry.lifecycle import ContractError, approve, submit
 
     upgrade(database_url)
     codes: dict[str, str] = {}
@@ -131,7 +131,7 @@ def register(
         for number, generated in enumerate(contracts, 1):
             try:
                 submit(session, generated.yaml_text, actor)
-            except ContractRefused as error:
+            except ContractError as error:
                 raise GenerationError(f"generated contract {generated.dataset_id} refused: {error}") from error
             codes[generated.dataset_id] = approve(session, generated.dataset_id, actor, "benchmark").resource_code
             if number % 250 == 0:

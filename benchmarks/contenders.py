@@ -49,71 +49,25 @@ def ledger_db(workdir: Path) -> Path:
 
 
 def ingest_ours(workdir: Path) -> dict:
-    """The project's path: pipelines.flow.stage (read → standardize → split) + flow.promote;
-    the same steps called directly while pipelines.flow cannot be imported."""
+    """The project's path: pipelines.flow.stage (read → standardize → split) + flow.promote."""
+    from pipelines import flow
+    from yibenzhang.facade import Yibenzhang
+
     contract = _contract()
     settings = _settings(workdir)
     shutil.rmtree(settings.home, ignore_errors=True)  # a fresh ledger: promote always writes
     settings.ensure_dirs()
-    from yibenzhang.registry.db import upgrade
-
-    upgrade(settings.database_url)  # schema creation is setup, not ingest
-    try:
-        from pipelines import flow
-    except ImportError as exc:
-        return _ingest_steps(contract, settings, note=f"pipelines.flow not importable ({exc})")
+    platform = Yibenzhang(settings)  # schema creation is setup, not ingest
     start = time.perf_counter()
-    staged = flow.stage(contract, settings, RUN_ID)
+    staged = flow.stage(contract, platform, RUN_ID)
     middle = time.perf_counter()
-    promoted = flow.promote(contract, settings, RUN_ID)
+    promoted = flow.promote(contract, platform, RUN_ID)
     end = time.perf_counter()
     return {"seconds": end - start, "detail": {
         "path": "pipelines.flow", "stage_s": round(middle - start, 3),
         "promote_s": round(end - middle, 3), "rows_in": staged.rows_in,
         "rows_loaded": staged.rows_loaded, "rows_quarantined": staged.rows_quarantined,
         "ledger_version": promoted.version, "ledger_rows": promoted.rows,
-    }}
-
-
-def _ingest_steps(contract, settings, note: str) -> dict:
-    """read_source → standardize → split (blocking row rules of quality.rules) → promote."""
-    from quality.codes import register_code_functions
-    from quality.rules import compile_rules
-    from yibenzhang.ingest.read import read_source
-    from yibenzhang.ingest.standardize import standardize
-    from yibenzhang.ledger.quarantine import RowPredicate, split
-    from yibenzhang.ledger.store import open_ledger, promote
-
-    raw, std, candidate = (f"staging.{DATASET}__{s}" for s in ("raw", "standardized", "candidate"))
-    steps: dict[str, float] = {}
-    start = last = time.perf_counter()
-
-    def lap(step: str) -> None:
-        nonlocal last
-        now = time.perf_counter()
-        steps[f"{step}_s"] = round(now - last, 3)
-        last = now
-
-    con = open_ledger(settings.ledger_db)
-    try:
-        con.execute("CREATE SCHEMA IF NOT EXISTS staging")
-        register_code_functions(con)  # the split's code-rule predicates call these macros
-        read = read_source(con, contract, settings.source_root, raw)
-        lap("read")
-        standardize(con, contract, raw, std)
-        lap("standardize")
-        predicates = [RowPredicate(r.rule_id, r.column, r.violation_sql(), r.reason)
-                      for r in compile_rules(contract) if r.row_level and r.blocking]
-        result = split(con, RUN_ID, contract.id, std, predicates, candidate)
-        lap("split")
-        promoted = promote(con, contract.id, candidate, settings.ledger_dir, RUN_ID)
-        lap("promote")
-    finally:
-        con.close()
-    return {"seconds": last - start, "detail": {
-        "path": "direct steps", "note": note, **steps, "rows_in": result.rows_in,
-        "rows_loaded": result.rows_loaded, "rows_quarantined": result.rows_quarantined,
-        "read_errors": read.errors, "ledger_version": promoted.version, "ledger_rows": promoted.rows,
     }}
 
 

@@ -9,7 +9,7 @@ nobody touched for over a year is still flagged.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 from yibenzhang.vocabulary import UpdateCycle
@@ -38,15 +38,18 @@ def grace(cycle: UpdateCycle) -> timedelta:
     return max(PERIOD[cycle] / 4, timedelta(hours=1))
 
 
-def _aware(moment: datetime) -> datetime:
-    # Registry timestamps are stored naive in UTC (SQLite drops tzinfo).
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+def _aware(moment: datetime, what: str) -> datetime:
+    # The registry hands out aware UTC timestamps (models.UTCDateTime); a naive one is a bug
+    # upstream, and guessing its zone would shift freshness by eight hours.
+    if moment.tzinfo is None:
+        raise ValueError(f"{what} {moment!r} is naive: pass an aware timestamp")
+    return moment
 
 
 def freshness(cycle: UpdateCycle | str, last_update: datetime | None, now: datetime | None = None) -> Freshness:
     if last_update is None:
         return Freshness.UNKNOWN
     cycle = UpdateCycle(cycle)
-    now = _aware(now or datetime.now(timezone.utc))
-    age = now - _aware(last_update)
+    now = _aware(now or datetime.now(UTC), "now")
+    age = now - _aware(last_update, "last update")
     return Freshness.FRESH if age <= PERIOD[cycle] + grace(cycle) else Freshness.STALE

@@ -1,81 +1,49 @@
-"""Build the catalog's input from the registry: approved snapshots + latest run facts."""
+"""Build the catalog's input from the facade: approved snapshots + latest run facts."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import duckdb
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
-from catalog.export import current_version_dir, export_open_csv
+from catalog.export import export_open_csv
 from catalog.mapping import PublishItem, ckan_name
 from catalog.policy import decide
-from yibenzhang.registry.contract_text import ContractRefused, read_submission
-from yibenzhang.registry.models import CheckResult, QualityScore, Resource, Run
+from yibenzhang.facade import Yibenzhang
+from yibenzhang.facts import RunFacts
+from yibenzhang.ledger.layout import current_version_dir
 from yibenzhang.vocabulary import LifecycleState
 
-S = LifecycleState
-SUCCEEDED = "succeeded"  # Run.status of a run that reached the ledger
 
-
-def _quality(session: Session, dataset_id: str) -> tuple[float | None, dict]:
+def quality_summary(run: RunFacts | None) -> tuple[float | None, dict]:
     """Overall score (0..100) and check summary of the latest run that was scored."""
-    latest = session.execute(
-        select(QualityScore.score, QualityScore.run_pk)
-        .join(Run, Run.id == QualityScore.run_pk)
-        .where(QualityScore.dataset_id == dataset_id, QualityScore.dimension == "overall")
-        .order_by(Run.started_at.desc(), Run.id.desc())
-        .limit(1)
-    ).first()
-    if latest is None:
+    if run is None or run.overall_score is None:
         return None, {}
-    checks = session.scalars(select(CheckResult).where(CheckResult.run_pk == latest.run_pk)).all()
-    failed = sorted(c.rule_id for c in checks if not c.passed)
-    dims = {d: s for d, s in session.execute(
-        select(QualityScore.dimension, QualityScore.score).where(QualityScore.run_pk == latest.run_pk)
-    )}
-    return latest.score, {"checks": len(checks), "failed": len(failed), "failed_rules": failed, "scores": dims}
+    failed = sorted(run.failed_rules)
+    return run.overall_score, {"checks": len(run.checks), "failed": len(failed), "failed_rules": failed,
+                               "scores": dict(run.scores)}
 
 
-def _last_update(session: Session, dataset_id: str):
-    return session.scalar(
-        select(func.max(Run.finished_at)).where(Run.dataset_id == dataset_id, Run.status == SUCCEEDED)
-    )
-
-
-def items_from_registry(session: Session, problems: list[str] | None = None) -> tuple[list[PublishItem], list[str]]:
+def items_in_force(platform: Yibenzhang, problems: list[str] | None = None) -> tuple[list[PublishItem], list[str]]:
     """(items in force, withdrawn dataset ids). A snapshot that cannot be parsed is skipped and
     described in `problems` (if given) — it is never silently dropped."""
     items: list[PublishItem] = []
-    withdrawn: list[str] = []
-    resources = session.scalars(
-        select(Resource).where(Resource.resource_code.is_not(None)).order_by(Resource.id)
-    ).all()
-    for resource in resources:
-        if resource.state == S.WITHDRAWN.value:
-            withdrawn.append(resource.id)
-            continue
-        if resource.state not in (S.APPROVED.value, S.PUBLISHED.value) or not resource.approved_yaml:
-            continue
-        try:
-            contract = read_submission(resource.approved_yaml).contract
-        except ContractRefused as error:
-            if problems is not None:
-                problems.append(f"resource {resource.id} ({resource.resource_code}): approved snapshot unreadable: {error}")
-            continue
-        score, summary = _quality(session, resource.id)
+    for facts in platform.catalog_facts(problems):
+        resource = facts.resource
+        if resource.resource_code is None:
+            continue  # never approved: nothing to publish under
+        score, summary = quality_summary(facts.latest_scored)
         items.append(
             PublishItem(
-                contract=contract,
+                contract=resource.contract,
                 resource_code=resource.resource_code,
-                state=S(resource.state),
+                state=LifecycleState(resource.state),
                 quality_score=score,
                 quality_summary=summary,
-                last_updated=_last_update(session, resource.id),
+                last_updated=facts.last_update,
             )
         )
-    return items, withdrawn
+    return items, platform.withdrawn()
 
 
 def attach_exports(items: list[PublishItem], ledger_dir: Path, export_dir: Path, problems: list[str] | None = None) -> None:

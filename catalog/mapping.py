@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from catalog.export import ExportedFile
@@ -97,8 +97,8 @@ def download_resource(
 
 def _iso(moment: datetime) -> str:
     # scheming's datetime preset takes a naive ISO timestamp: we always send UTC.
-    moment = moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc).replace(microsecond=0, tzinfo=None).isoformat()
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).replace(microsecond=0, tzinfo=None).isoformat()
 
 
 def to_package(item: PublishItem, download_base_url: str, now: datetime | None = None) -> dict[str, Any]:

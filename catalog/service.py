@@ -1,4 +1,4 @@
-"""Registry → CKAN in one call, for the CLI and the pipelines' publish step."""
+"""Registry → CKAN in one call, for the CLI and the pipelines' publish step (through the facade)."""
 
 from __future__ import annotations
 
@@ -6,11 +6,9 @@ from collections.abc import Callable
 
 from ckanapi import RemoteCKAN
 
-from catalog.items import attach_exports, items_from_registry
+from catalog.items import attach_exports, items_in_force
 from catalog.publish import DeliveryReport, publish
-from yibenzhang.registry.db import session_scope, upgrade
-from yibenzhang.registry.lifecycle import mark_published
-from yibenzhang.registry.models import Resource
+from yibenzhang.facade import Yibenzhang
 from yibenzhang.settings import Settings
 from yibenzhang.vocabulary import LifecycleState
 
@@ -29,27 +27,25 @@ def download_base_url(settings: Settings) -> str:
     return f"{(settings.ckan_url or '').rstrip('/')}/open-data"
 
 
-def mark_catalogued(session, report: DeliveryReport) -> list[str]:
+def mark_catalogued(platform: Yibenzhang, session, report: DeliveryReport, approved: set[str]) -> list[str]:
     """Approved resources whose snapshot CKAN now holds become `published` in the registry."""
-    marked = []
-    for dataset_id in report.upserted_ids:
-        resource = session.get(Resource, dataset_id)
-        if resource is not None and resource.state == LifecycleState.APPROVED.value:
-            mark_published(session, dataset_id, ACTOR)
-            marked.append(dataset_id)
+    marked = [dataset_id for dataset_id in report.upserted_ids if dataset_id in approved]
+    for dataset_id in marked:
+        platform.mark_published(dataset_id, ACTOR, session=session)
     return marked
 
 
-def publish_from_registry(settings: Settings, ckan=None, log: Callable[[str], None] = lambda _m: None) -> dict:
+def publish_from_registry(platform: Yibenzhang, ckan=None, log: Callable[[str], None] = lambda _m: None) -> dict:
     """Publish every resource in force, retract withdrawn ones; returns a JSON-able summary."""
+    settings = platform.settings
     ckan = ckan if ckan is not None else ckan_client(settings)
-    upgrade(settings.database_url)
     problems: list[str] = []
-    with session_scope(settings.database_url) as session:
-        items, withdrawn = items_from_registry(session, problems)
-        attach_exports(items, settings.ledger_dir, settings.home / "open-data", problems)
+    items, withdrawn = items_in_force(platform, problems)
+    attach_exports(items, settings.ledger_dir, settings.home / "open-data", problems)
+    approved = {i.contract.id for i in items if i.state is LifecycleState.APPROVED}
+    with platform.transaction() as session:
         report = publish(session, ckan, items, withdrawn, download_base_url(settings))
-        marked = mark_catalogued(session, report)
+        marked = mark_catalogued(platform, session, report, approved)
     for problem in problems:
         log(problem)
     log(

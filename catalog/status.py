@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from yibenzhang.facade import Yibenzhang
 from yibenzhang.registry.models import CatalogOutbox, CatalogPublished
 
 
@@ -17,7 +18,11 @@ class CatalogStatus:
     published: list[CatalogPublished]
 
 
-def catalog_status(session: Session) -> CatalogStatus:
+def catalog_status(platform: Yibenzhang) -> CatalogStatus:
+    return platform.read(_status)
+
+
+def _status(session: Session) -> CatalogStatus:
     counts = dict(session.execute(select(CatalogOutbox.status, func.count()).group_by(CatalogOutbox.status)).all())
     waiting = session.scalars(
         select(CatalogOutbox).where(CatalogOutbox.status.in_(("pending", "failed"))).order_by(CatalogOutbox.id)

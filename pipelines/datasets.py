@@ -1,4 +1,5 @@
-"""Which datasets the code location builds assets for: the registry's approved contracts.
+"""Which datasets the code location builds assets for: the registry's approved contracts,
+read once per code-location load and shared by every module in pipelines/defs/.
 
 A contract edited on disk but not yet re-approved (变更登记 pending) keeps running on its last
 approved snapshot, so the pipeline never runs a definition a steward has not seen.
@@ -6,21 +7,32 @@ approved snapshot, so the pipeline never runs a definition a steward has not see
 
 from __future__ import annotations
 
-from open_data_contract_standard.model import OpenDataContractStandard
+from collections.abc import Iterator
+from contextlib import contextmanager
 
-from yibenzhang.contracts.load import parse_yaml
 from yibenzhang.contracts.model import Contract
-from yibenzhang.registry.db import session_scope, upgrade
-from yibenzhang.registry.lifecycle import approved_contracts
-from yibenzhang.settings import Settings
+from yibenzhang.facade import Yibenzhang
+
+_this_load: list[Contract] | None = None
 
 
-def contract_from_text(text: str) -> Contract:
-    return Contract.from_odcs(OpenDataContractStandard.model_validate(parse_yaml(text)))
+def read_approved() -> list[Contract]:
+    """The approved contracts in force now, by dataset id (one registry read)."""
+    return sorted((f.contract for f in Yibenzhang().in_force()), key=lambda c: c.id)
 
 
-def approved_datasets(settings: Settings) -> list[Contract]:
-    upgrade(settings.database_url)
-    with session_scope(settings.database_url) as session:
-        snapshots = [text for _resource, text in approved_contracts(session)]
-    return sorted((contract_from_text(t) for t in snapshots), key=lambda c: c.id)
+@contextmanager
+def one_registry_read() -> Iterator[list[Contract]]:
+    """Within this block every `approved_datasets()` call returns the same snapshot: the
+    definitions of one load agree with each other and the registry is read once."""
+    global _this_load
+    outer, _this_load = _this_load, read_approved()
+    try:
+        yield _this_load
+    finally:
+        _this_load = outer
+
+
+def approved_datasets() -> list[Contract]:
+    """The snapshot of the current load (a defs module loaded on its own reads the registry)."""
+    return list(_this_load) if _this_load is not None else read_approved()

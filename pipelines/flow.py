@@ -2,51 +2,57 @@
 
 Dagster assets in pipelines/defs/ are thin wrappers around these, so the whole flow is testable
 (and benchmarkable) without Dagster. Steps hand over through tables in the ledger's DuckDB file
-(schema `staging`), and record what they did in the registry database.
+and record what they did through the facade (`yibenzhang.facade.Yibenzhang`).
+
+A run's rules are compiled once, by `stage`, for the run's date (`notAfter: today` means one
+day for the whole run), and handed to `check` through `rules_of_run`. Every outcome is recorded:
+an unreadable source or a crash finishes the run record as `failed` with its reason, so
+`ybz run` can say why without a stack trace.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import datetime as dt
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
 
 from quality.codes import register_code_functions
-from quality.rules import CompiledRule, compile_rules
 from quality.gx_duckdb import run_checks
+from quality.rules import CompiledRule, compile_rules
 from quality.score import score
 from yibenzhang.contracts.model import Contract
+from yibenzhang.duckdb_sql import candidate_table, raw_table, standardized_table
+from yibenzhang.facade import Yibenzhang
 from yibenzhang.ingest.read import SourceError, read_source
 from yibenzhang.ingest.standardize import standardize
 from yibenzhang.ledger.quarantine import RowPredicate, split
 from yibenzhang.ledger.store import PromoteResult, open_ledger, uncompressed_staging
 from yibenzhang.ledger.store import promote as promote_to_ledger
-from yibenzhang.registry import runs
-from yibenzhang.registry.db import session_scope, upgrade
-from yibenzhang.settings import Settings
+from yibenzhang.registry.runs import RunStatus
 
 Log = Callable[[str], None]
+CITY_TIMEZONE = ZoneInfo("Asia/Shanghai")  # what "today" means for the city's data
 
 
 def _quiet(_message: str) -> None:
     pass
 
 
-# Staging tables sit beside the ledger views in the same DuckDB file; the prefix keeps them
-# apart from the `<dataset>` views that consumers read.
-def raw_table(dataset_id: str) -> str:
-    return f"staging__{dataset_id}__raw"
+def run_date() -> dt.date:
+    return dt.datetime.now(CITY_TIMEZONE).date()
 
 
-def standardized_table(dataset_id: str) -> str:
-    return f"staging__{dataset_id}__standardized"
+# Rules compiled by the stage step of a run, for the check step of the same run (Dagster runs
+# both in one process: every job uses the in-process executor).
+_rules_by_run: dict[tuple[str, str], list[CompiledRule]] = {}
 
 
-def candidate_table(dataset_id: str) -> str:
-    return f"staging__{dataset_id}__candidate"
-
-
-def rules_for(contract: Contract) -> list[CompiledRule]:
-    return compile_rules(contract)
+def rules_of_run(contract: Contract, run_id: str) -> list[CompiledRule]:
+    """The rules `stage` compiled for this run; compiled anew (for today) only when the check
+    runs without its stage in this process, e.g. a retried step."""
+    return _rules_by_run.get((run_id, contract.id)) or compile_rules(contract, today=run_date())
 
 
 @dataclass
@@ -56,6 +62,7 @@ class StageOutcome:
     rows_loaded: int
     rows_quarantined: int
     files: list[dict] = field(default_factory=list)
+    rules: list[CompiledRule] = field(default_factory=list, repr=False)
 
     def files_markdown(self) -> str:
         lines = ["| file | encoding | rows in | loaded | quarantined |", "|---|---|---|---|---|"]
@@ -74,90 +81,117 @@ class CheckOutcome:
     overall_score: float
 
 
-def stage(contract: Contract, settings: Settings, run_id: str, log: Log = _quiet) -> StageOutcome:
-    """Pull the source, standardize it, and split bad rows into quarantine."""
-    settings.ensure_dirs()
-    upgrade(settings.database_url)
-    con = open_ledger(settings.ledger_db)
+@contextmanager
+def _failure_recorded(platform: Yibenzhang, run_id: str, dataset_id: str) -> Iterator[None]:
+    """A step that raises finishes the run record as failed with the error's first line."""
     try:
-        register_code_functions(con)  # the blocking rules' predicates call the code checks
-        log(f"{contract.id}: reading {contract.source.path or contract.source.table}")
-        with uncompressed_staging(con):
-            read = read_source(con, contract, settings.source_root, raw_table(contract.id),
-                               progress=log)
-            if read.errors:
-                # A file that cannot be read at all is the department's to fix: fail loudly,
-                # naming it.
-                raise SourceError(f"{contract.id}: " + "; ".join(read.errors))
-            standardize(con, contract, raw_table(contract.id), standardized_table(contract.id))
-        predicates = [
-            RowPredicate(rule.rule_id, rule.column, rule.violation_sql(), rule.reason)
-            for rule in rules_for(contract)
-            if rule.row_level and rule.blocking
+        yield
+    except Exception as exc:
+        message = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        platform.finish_run(run_id, dataset_id, RunStatus.FAILED, message=message)
+        raise
+
+
+def stage(contract: Contract, platform: Yibenzhang, run_id: str, log: Log = _quiet) -> StageOutcome:
+    """Pull the source, standardize it, and split bad rows into quarantine."""
+    settings = platform.settings
+    settings.ensure_dirs()
+    platform.start_run(run_id, contract.id, contract.version)
+    with _failure_recorded(platform, run_id, contract.id):
+        rules = compile_rules(contract, today=run_date())
+        _rules_by_run[(run_id, contract.id)] = rules
+        con = open_ledger(settings.ledger_db)
+        try:
+            register_code_functions(con)  # the blocking rules' predicates call the code checks
+            log(f"{contract.id}: reading {contract.source.path or contract.source.table}")
+            with uncompressed_staging(con):
+                read = read_source(con, contract, settings.source_root, raw_table(contract.id),
+                                   progress=log)
+                if read.errors:
+                    # A file that cannot be read at all is the department's to fix: stop,
+                    # naming it.
+                    raise SourceError(f"{contract.id}: " + "; ".join(read.errors))
+                standardize(con, contract, raw_table(contract.id), standardized_table(contract.id))
+            predicates = [
+                RowPredicate(rule.rule_id, rule.column, rule.violation_sql(), rule.reason)
+                for rule in rules
+                if rule.row_level and rule.blocking
+            ]
+            result = split(
+                con, run_id, contract.id, standardized_table(contract.id), predicates,
+                candidate_table(contract.id), primary_key=contract.primary_key,
+            )
+        finally:
+            con.close()
+        # split() checks rows_in = loaded + quarantined per file; the run recorder again.
+        encodings = {f.file: f.encoding for f in read.files}
+        files = [
+            {"file": name, "encoding": encodings.get(name), **counts}
+            for name, counts in sorted(result.per_file.items())
         ]
-        result = split(
-            con, run_id, contract.id, standardized_table(contract.id), predicates,
-            candidate_table(contract.id),
-        )
-    finally:
-        con.close()
-    # split() asserts rows_in = loaded + quarantined per file; record_file_loads checks it again.
-    encodings = {f.file: f.encoding for f in read.files}
-    files = [
-        {"file": name, "encoding": encodings.get(name), **counts}
-        for name, counts in sorted(result.per_file.items())
-    ]
-    with session_scope(settings.database_url) as session:
-        run = runs.start_run(session, run_id=run_id, dataset_id=contract.id,
-                             contract_version=contract.version)
-        runs.record_file_loads(session, run, files)
-        run.rows_in, run.rows_loaded, run.rows_quarantined = (
-            result.rows_in, result.rows_loaded, result.rows_quarantined,
-        )
+        platform.record_stage(run_id, contract.id, files,
+                              result.rows_in, result.rows_loaded, result.rows_quarantined)
     log(f"{contract.id}: {result.rows_in} rows in, {result.rows_loaded} staged, "
         f"{result.rows_quarantined} quarantined")
-    return StageOutcome(contract.id, result.rows_in, result.rows_loaded, result.rows_quarantined, files)
+    return StageOutcome(contract.id, result.rows_in, result.rows_loaded, result.rows_quarantined,
+                        files, rules)
 
 
-def check(contract: Contract, settings: Settings, run_id: str, log: Log = _quiet) -> CheckOutcome:
-    """Run the contract's GX suite on the staged candidate; record results and scores."""
-    results = run_checks(settings.ledger_db, candidate_table(contract.id), contract)
-    with session_scope(settings.database_url) as session:
-        run = runs.latest_run(session, contract.id, run_id=run_id)
-        quality = score(results, run.rows_in or 0, run.rows_quarantined or 0)
-        runs.record_check_results(session, run, results)
-        runs.record_scores(session, run, quality)
-        blocking = [r.rule_id for r in results if not r.passed and r.severity == "error"]
-        if blocking:
-            runs.finish_run(session, run, status="blocked",
-                            message="blocking checks failed: " + ", ".join(blocking))
+def check(contract: Contract, platform: Yibenzhang, run_id: str, log: Log = _quiet,
+          rules: list[CompiledRule] | None = None) -> CheckOutcome:
+    """Run the contract's GX suite on the staged candidate; record results and scores. A
+    blocking failure finishes the run as blocked, naming the rules."""
+    rules = rules if rules is not None else rules_of_run(contract, run_id)
+    with _failure_recorded(platform, run_id, contract.id):
+        results = run_checks(platform.settings.ledger_db, candidate_table(contract.id), contract,
+                             rules=rules)
+        rows_in, rows_quarantined = platform.run_counts(run_id, contract.id)
+        quality = score(results, rows_in, rows_quarantined)
+        platform.record_checks(run_id, contract.id, results, quality)
+    blocking = [r for r in results if not r.passed and r.severity == "error"]
+    if blocking:
+        platform.finish_run(run_id, contract.id, RunStatus.BLOCKED, message=blocked_message(blocking, rules))
+    _rules_by_run.pop((run_id, contract.id), None)
     failed = sum(1 for r in results if not r.passed)
     log(f"{contract.id}: {len(results) - failed} checks passed, {failed} failed; "
         f"score {quality.overall:.1f}")
-    return CheckOutcome(results, blocking, quality.overall)
+    return CheckOutcome(results, [r.rule_id for r in blocking], quality.overall)
 
 
-def promote(contract: Contract, settings: Settings, run_id: str, log: Log = _quiet) -> PromoteResult:
+def blocked_message(failed: list, rules: list[CompiledRule]) -> str:
+    """One line naming each failed blocking rule, what it checks and how many rows broke it."""
+    by_id = {rule.rule_id: rule for rule in rules}
+    parts = []
+    for result in failed:
+        rule = by_id.get(result.rule_id)
+        # A table rule (row count, compound key) counts one violation, not rows.
+        rows = rule is not None and rule.row_level and result.unexpected_count
+        count = f", {result.unexpected_count} rows" if rows else ""
+        parts.append(f"{result.rule_id} ({rule.reason if rule else result.rule_id}{count})")
+    return "blocking checks failed, nothing promoted: " + "; ".join(parts)
+
+
+def promote(contract: Contract, platform: Yibenzhang, run_id: str, log: Log = _quiet) -> PromoteResult:
     """Promote the checked candidate into the ledger (atomic; unchanged input writes nothing)."""
-    con = open_ledger(settings.ledger_db)
-    try:
-        result = promote_to_ledger(con, contract.id, candidate_table(contract.id),
-                                   settings.ledger_dir, run_id)
-    finally:
-        con.close()
-    with session_scope(settings.database_url) as session:
-        run = runs.latest_run(session, contract.id, run_id=run_id)
-        runs.finish_run(session, run, status="succeeded", ledger_version=result.version,
+    settings = platform.settings
+    with _failure_recorded(platform, run_id, contract.id):
+        con = open_ledger(settings.ledger_db)
+        try:
+            result = promote_to_ledger(con, contract.id, candidate_table(contract.id),
+                                       settings.ledger_dir, run_id)
+        finally:
+            con.close()
+    platform.finish_run(run_id, contract.id, RunStatus.SUCCEEDED, ledger_version=result.version,
                         promoted=True)
     log(f"{contract.id}: ledger version {result.version} ({'changed' if result.changed else 'unchanged'})")
     return result
 
 
-def publish(settings: Settings, log: Log = _quiet) -> dict:
+def publish(platform: Yibenzhang, log: Log = _quiet) -> dict:
     """Publish the catalog if a CKAN is configured; otherwise say so and do nothing."""
-    if not settings.ckan_url:
+    if not platform.settings.ckan_url:
         log("no CKAN configured (YBZ_CKAN_URL): catalog not published")
         return {"published": False, "reason": "no CKAN configured"}
     from catalog.service import publish_from_registry
 
-    return publish_from_registry(settings, log=log)
+    return publish_from_registry(platform, log=log)

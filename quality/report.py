@@ -1,19 +1,32 @@
-"""问题清单: the issues of one run fed back to the department that owns the dataset."""
+"""问题清单: the issues of one run fed back to the department that owns the dataset.
+
+`department_issues(platform)` reads each approved dataset's latest run through the facade
+(failed checks from the registry, quarantine reasons from the ledger) and turns them into
+issues with located samples (`file:row 'value'`) and a suggested fix.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping
+from typing import Any
 
+from quality.rules import compile_rules
+from yibenzhang.facade import Yibenzhang
+from yibenzhang.facts import QuarantineGroup
+from yibenzhang.ledger.quarantine import DUPLICATE_KEY_RULE, DUPLICATE_ROW_RULE
+from yibenzhang.vocabulary import CodeRule
+
+# Keyed by what a rule checks: its metric or invalidValues kind, or its code rule.
 SUGGESTED_FIX = {
     "nullValues": "补齐必填项 / fill in the required value at the source",
     "missingValues": "用实际值替换占位符 / replace placeholders with real values or leave empty",
     "duplicateValues": "删除重复记录或核对主键 / remove duplicate records or correct the key",
     "rowCount": "核对导出是否完整 / check that the export is complete",
-    "uscc": "按营业执照核对统一社会信用代码 / check the code against the business licence (GB 32100)",
-    "ric": "核对身份证号码（校验位、出生日期、地址码） / check the ID number (GB 11643)",
-    "district_code": "使用现行县级行政区划代码 / use a current county-level district code",
-    "district_name": "使用现行县级行政区划名称 / use a current county-level district name",
+    CodeRule.USCC: "按营业执照核对统一社会信用代码 / check the code against the business licence (GB 32100)",
+    CodeRule.RIC: "核对身份证号码（校验位、出生日期、地址码） / check the ID number (GB 11643)",
+    CodeRule.DISTRICT_CODE: "使用现行县级行政区划代码 / use a current county-level district code",
+    CodeRule.DISTRICT_NAME: "使用现行县级行政区划名称 / use a current county-level district name",
     "validValues": "使用代码表中的取值 / use a value from the code table",
     "pattern": "按规定格式填写 / write the value in the required format",
     "range": "核对数值是否在合理范围 / check the value is within the allowed range",
@@ -83,3 +96,37 @@ def issues_for_department(
             samples=list(entry.get("samples", [])),
         ))
     return sorted(issues, key=lambda i: (i.severity != "error", -i.count, i.rule_id))
+
+
+# Quarantine rules built into the split (not contract rules): how to describe a group of them.
+BUILT_IN = {
+    DUPLICATE_ROW_RULE: ("exact repeats of an earlier row / 重复记录", "duplicateValues"),
+    DUPLICATE_KEY_RULE: ("key repeats an earlier row with different content / 主键重复", "duplicateValues"),
+}
+
+
+def quarantine_entry(group: QuarantineGroup) -> dict[str, Any]:
+    """A quarantine group as `issues_for_department` takes it."""
+    described, fix = BUILT_IN.get(group.rule_id, (group.reason, ""))
+    return {"rule_id": group.rule_id, "reason": described, "column": group.column,
+            "count": group.count, "fix": fix, "samples": group.samples}
+
+
+def department_issues(platform: Yibenzhang, dataset_id: str | None = None,
+                      samples: int | None = 3) -> list[QualityIssue]:
+    """The 问题清单 of every approved dataset's latest run (or of one dataset).
+    `samples=None` lists every affected quarantined row instead of a few."""
+    issues: list[QualityIssue] = []
+    for resource in platform.in_force():
+        contract = resource.contract
+        if dataset_id and contract.id != dataset_id:
+            continue
+        run = platform.latest_run(contract.id)
+        if run is None:
+            continue
+        groups = platform.quarantine(run.run_id, contract.id, samples=samples)
+        issues += issues_for_department(
+            contract.id, resource.department, run.checks,
+            [quarantine_entry(g) for g in groups], rules=compile_rules(contract),
+        )
+    return issues

@@ -16,8 +16,8 @@ Formula (documented in quality/README.md):
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 SEVERITY_WEIGHT = {"error": 2.0, "warning": 1.0}
 QUARANTINE_DIMENSIONS = ("completeness", "validity")

@@ -12,6 +12,7 @@ from ybz.commands.catalog import app as catalog_app
 from ybz.commands.contracts import app as contracts_app
 from ybz.commands.quality import app as quality_app
 from ybz.commands.registry import app as registry_app
+from ybz.commands.run import run
 from ybz.stack.cli import app as stack_app
 
 app = typer.Typer(
@@ -24,6 +25,7 @@ app.add_typer(registry_app, name="registry", help="Register resources: submit, a
 app.add_typer(quality_app, name="quality", help="Quality issues fed back to departments (问题清单).")
 app.add_typer(catalog_app, name="catalog", help="Publish the ledger's catalog to CKAN.")
 app.add_typer(stack_app, name="stack", help="The local CKAN stack (PostgreSQL, Redis, Solr 9, CKAN 2.12).")
+app.command()(run)
 
 
 @app.command()
@@ -31,8 +33,10 @@ def demo(
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of tables."),
     ckan: bool = typer.Option(False, "--ckan", help="Also publish to CKAN (local stack or YBZ_CKAN_URL)."),
 ) -> None:
-    """Register, approve, ingest, check and promote every demo dataset, then print a summary."""
-    from ybz.demo import print_report, run_demo
+    """Register and approve the demo contracts, then run every dataset (= ybz run --all)."""
+    from ybz.demo import run_demo
+    from ybz.run_report import print_run_report
+    from yibenzhang.facade import Yibenzhang
 
     # Piped output gets Rich's 80 columns by default, too narrow for the summary table.
     console = Console(stderr=as_json, width=None if sys.stdout.isatty() else 160)
@@ -40,7 +44,9 @@ def demo(
     if as_json:
         typer.echo(json.dumps(report.as_json(), ensure_ascii=False, indent=2))
     else:
-        print_report(report, console)
+        print_run_report(report.run, console, Yibenzhang(), "一本账 demo city — one run of every dataset")
+        if report.catalog is not None:
+            console.print(f"Catalog outbox: {report.catalog}")
     if not report.ok:
         raise typer.Exit(1)
 

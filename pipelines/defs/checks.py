@@ -8,14 +8,15 @@ import dagster as dg
 
 from pipelines import flow
 from pipelines.datasets import approved_datasets
+from pipelines.defs.resources import LedgerResource
 from pipelines.keys import staging_key
-from pipelines.resources import LedgerResource
+from quality.rules import compile_rules
 from yibenzhang.contracts.model import Contract
-from yibenzhang.settings import get_settings
 
 
 def build_checks(contract: Contract) -> dg.AssetChecksDefinition:
-    rules = flow.rules_for(contract)
+    # Names and severities only: a run compiles its rules for its own date (flow.stage).
+    rules = compile_rules(contract)
     specs = [
         dg.AssetCheckSpec(
             name=rule.rule_id,
@@ -28,7 +29,7 @@ def build_checks(contract: Contract) -> dg.AssetChecksDefinition:
 
     @dg.multi_asset_check(specs=specs, name=f"{contract.id}_quality", can_subset=False)
     def quality_checks(context: dg.AssetCheckExecutionContext, ledger: LedgerResource):
-        outcome = flow.check(contract, ledger.settings(), context.run.run_id, log=context.log.info)
+        outcome = flow.check(contract, ledger.platform(), context.run.run_id, log=context.log.info)
         for result in outcome.results:
             yield dg.AssetCheckResult(
                 asset_key=staging_key(contract.id),
@@ -50,5 +51,5 @@ def build_checks(contract: Contract) -> dg.AssetChecksDefinition:
 
 @dg.definitions
 def checks_defs() -> dg.Definitions:
-    contracts = approved_datasets(get_settings())
+    contracts = approved_datasets()
     return dg.Definitions(asset_checks=[build_checks(c) for c in contracts])

@@ -5,10 +5,9 @@ import dagster as dg
 
 from pipelines import flow
 from pipelines.datasets import approved_datasets
+from pipelines.defs.resources import LedgerResource
 from pipelines.keys import owners, source_kind, staging_key
-from pipelines.resources import LedgerResource, ledger_resource
 from yibenzhang.contracts.model import Contract
-from yibenzhang.settings import get_settings
 
 
 def build_staging_asset(contract: Contract) -> dg.AssetsDefinition:
@@ -23,7 +22,7 @@ def build_staging_asset(contract: Contract) -> dg.AssetsDefinition:
         code_version=contract.version,
     )
     def staging_asset(context: dg.AssetExecutionContext, ledger: LedgerResource) -> dg.MaterializeResult:
-        outcome = flow.stage(contract, ledger.settings(), context.run_id, log=context.log.info)
+        outcome = flow.stage(contract, ledger.platform(), context.run_id, log=context.log.info)
         return dg.MaterializeResult(
             metadata={
                 "rows_in": outcome.rows_in,
@@ -38,8 +37,4 @@ def build_staging_asset(contract: Contract) -> dg.AssetsDefinition:
 
 @dg.definitions
 def ingest_defs() -> dg.Definitions:
-    resource = ledger_resource()
-    contracts = approved_datasets(get_settings())
-    return dg.Definitions(
-        assets=[build_staging_asset(c) for c in contracts], resources={"ledger": resource}
-    )
+    return dg.Definitions(assets=[build_staging_asset(c) for c in approved_datasets()])

@@ -5,10 +5,9 @@ import dagster as dg
 
 from pipelines import flow
 from pipelines.datasets import approved_datasets
+from pipelines.defs.resources import LedgerResource
 from pipelines.keys import ledger_key, owners, staging_key
-from pipelines.resources import LedgerResource
 from yibenzhang.contracts.model import Contract
-from yibenzhang.settings import get_settings
 
 
 def build_ledger_asset(contract: Contract) -> dg.AssetsDefinition:
@@ -24,7 +23,7 @@ def build_ledger_asset(contract: Contract) -> dg.AssetsDefinition:
         code_version=contract.version,
     )
     def ledger_asset(context: dg.AssetExecutionContext, ledger: LedgerResource) -> dg.MaterializeResult:
-        result = flow.promote(contract, ledger.settings(), context.run_id, log=context.log.info)
+        result = flow.promote(contract, ledger.platform(), context.run_id, log=context.log.info)
         return dg.MaterializeResult(
             metadata={
                 "version": result.version,
@@ -39,5 +38,5 @@ def build_ledger_asset(contract: Contract) -> dg.AssetsDefinition:
 
 @dg.definitions
 def ledger_defs() -> dg.Definitions:
-    contracts = approved_datasets(get_settings())
+    contracts = approved_datasets()
     return dg.Definitions(assets=[build_ledger_asset(c) for c in contracts])

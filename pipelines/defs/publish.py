@@ -5,14 +5,13 @@ import dagster as dg
 
 from pipelines import flow
 from pipelines.datasets import approved_datasets
+from pipelines.defs.resources import LedgerResource
 from pipelines.keys import CATALOG_KEY, STEWARD_TEAM, ledger_key
-from pipelines.resources import LedgerResource
-from yibenzhang.settings import get_settings
 
 
 @dg.definitions
 def publish_defs() -> dg.Definitions:
-    contracts = approved_datasets(get_settings())
+    contracts = approved_datasets()
 
     @dg.asset(
         key=CATALOG_KEY,
@@ -23,7 +22,7 @@ def publish_defs() -> dg.Definitions:
         description="Catalog metadata in CKAN: changed entries sent through the durable outbox.",
     )
     def ckan_catalog(context: dg.AssetExecutionContext, ledger: LedgerResource) -> dg.MaterializeResult:
-        summary = flow.publish(ledger.settings(), log=context.log.info)
+        summary = flow.publish(ledger.platform(), log=context.log.info)
         return dg.MaterializeResult(metadata=summary)
 
     return dg.Definitions(assets=[ckan_catalog] if contracts else [])

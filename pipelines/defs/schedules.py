@@ -5,7 +5,6 @@ import dagster as dg
 
 from pipelines.datasets import approved_datasets
 from pipelines.keys import ledger_key, staging_key
-from yibenzhang.settings import get_settings
 from yibenzhang.vocabulary import UpdateCycle
 
 # Cron per update cycle (更新周期), at night so departments' daytime deliveries are in.
@@ -26,14 +25,18 @@ CITY_JOB = dg.define_asset_job(
 )
 
 
+def refresh_job_name(dataset_id: str) -> str:
+    return f"refresh_{dataset_id}"
+
+
 @dg.definitions
 def schedule_defs() -> dg.Definitions:
-    contracts = approved_datasets(get_settings())
+    contracts = approved_datasets()
     jobs, schedules = [CITY_JOB], []
     for contract in contracts:
         cron = CRON_BY_CYCLE[contract.catalog.update_cycle]
         job = dg.define_asset_job(
-            f"refresh_{contract.id}",
+            refresh_job_name(contract.id),
             selection=dg.AssetSelection.assets(staging_key(contract.id), ledger_key(contract.id)),
             executor_def=dg.in_process_executor,
         )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import requests
@@ -16,7 +16,7 @@ from yibenzhang.contracts.model import Contract
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = yaml.safe_load((REPO_ROOT / "contracts" / "_template.yaml").read_text(encoding="utf-8"))
-NOW = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 
 
 def make_contract(dataset_id: str = "enterprise_registry", **catalog) -> Contract:
@@ -35,7 +35,7 @@ def make_item(dataset_id: str = "enterprise_registry", code: str = "101002/10202
         state=state,
         quality_score=95.0,
         quality_summary={"checks": 9, "failed": 1},
-        last_updated=datetime(2026, 11, 20, 2, 0, tzinfo=timezone.utc),
+        last_updated=datetime(2026, 11, 20, 2, 0, tzinfo=UTC),
     )
 
 

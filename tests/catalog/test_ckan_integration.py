@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import random
 import secrets
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
+import dcat_shapes as dcat
 import pytest
 import requests
 from catalog_helpers import make_item
@@ -18,17 +19,16 @@ from ckanapi import RemoteCKAN
 from ckanapi.errors import CKANAPIError, NotAuthorized, NotFound
 from sqlalchemy import func, select
 
-from catalog import dcat
 from catalog.mapping import ckan_name, organization_name
 from catalog.publish import deliver, publish
-from yibenzhang.registry.models import CatalogOutbox
 from ybz.stack.envfile import read_env
+from yibenzhang.registry.models import CatalogOutbox
 
 pytestmark = pytest.mark.ckan
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ENV_FILE = REPO_ROOT / ".stack" / "ckan.env"
-NOW = datetime.now(timezone.utc)
+NOW = datetime.now(UTC)
 
 
 @pytest.fixture(scope="module")

@@ -1,8 +1,7 @@
 """dcat.validate on small hand-made graphs (no CKAN): the shapes load and violations are reported."""
 
 import rdflib
-
-from catalog.dcat import DCAT_AP_3, dataset_titles, validate
+from dcat_shapes import DCAT_AP_3, dataset_titles, validate
 
 PREFIXES = """
 @prefix dcat: <http://www.w3.org/ns/dcat#> .

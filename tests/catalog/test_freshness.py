@@ -1,8 +1,8 @@
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from catalog.freshness import Freshness, freshness
 
-NOW = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 
 
 def test_never_updated_is_unknown():
@@ -28,6 +28,8 @@ def test_realtime_is_held_to_hours_and_irregular_to_a_year():
     assert freshness("irregular", NOW - timedelta(days=600), NOW) is Freshness.STALE
 
 
-def test_naive_timestamps_are_read_as_utc():
-    naive = (NOW - timedelta(hours=2)).replace(tzinfo=None)
-    assert freshness("daily", naive, NOW) is Freshness.FRESH
+def test_a_naive_timestamp_is_refused_not_guessed():
+    import pytest
+
+    with pytest.raises(ValueError, match="naive"):
+        freshness("daily", datetime(2026, 11, 20, 11, 0), NOW)

@@ -1,13 +1,14 @@
-"""items_from_registry + publish_from_registry on a real registry (lifecycle service), fake CKAN."""
+"""items_in_force + publish_from_registry on a real registry (through the facade), fake CKAN."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import yaml
 from catalog_helpers import TEMPLATE, FakeCkan
 from typer.testing import CliRunner
 
-from catalog.items import items_from_registry
+from catalog.items import items_in_force
 from catalog.service import publish_from_registry
+from yibenzhang.facade import Yibenzhang
 from yibenzhang.registry.db import session_scope
 from yibenzhang.registry.lifecycle import approve, submit, withdraw
 from yibenzhang.registry.models import CheckResult, QualityScore, Resource, Run
@@ -38,15 +39,14 @@ def add_run(session, dataset_id, score, finished):
 
 
 def test_items_carry_approved_snapshot_run_facts_and_withdrawn_ids(registry_url):
-    finished = datetime(2026, 11, 19, 3, 0, tzinfo=timezone.utc)
+    finished = datetime(2026, 11, 19, 3, 0, tzinfo=UTC)
     with session_scope(registry_url) as session:
         register(session, "open_one", security_level="general", open_type="unconditional")
         register(session, "gone_one", security_level="general", open_type="unconditional")
         withdraw(session, "gone_one", actor="steward", reason="停止采集")
         submit(session, contract_text("draft_one"), actor="dept")  # submitted only: not in catalog
         add_run(session, "open_one", 87.5, finished)
-    with session_scope(registry_url) as session:
-        items, withdrawn = items_from_registry(session)
+    items, withdrawn = items_in_force(Yibenzhang(Settings(registry_url=registry_url)))
     assert [i.contract.id for i in items] == ["open_one"], "only resources in force are catalog items"
     assert withdrawn == ["gone_one"]
     [item] = items
@@ -60,7 +60,7 @@ def test_publish_from_registry_marks_published_and_cli_status_shows_it(registry_
         register(session, "core_one", security_level="core", open_type="none", share_type="conditional")
     settings = Settings(registry_url=registry_url, ckan_url="http://127.0.0.1:9", home=tmp_path)
     fake = FakeCkan()
-    summary = publish_from_registry(settings, ckan=fake)
+    summary = publish_from_registry(Yibenzhang(settings), ckan=fake)
     assert summary["marked_published"] == ["open_one"], summary
     assert all("core" not in (name or "") for _a, name in fake.calls if _a == "package_create")
     with session_scope(registry_url) as session:

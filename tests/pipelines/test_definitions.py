@@ -8,7 +8,7 @@ import dagster as dg
 import pytest
 from rich.console import Console
 
-from yibenzhang.contracts.load import load_contracts
+from yibenzhang.contracts.load import contract_files, load_contract
 from yibenzhang.vocabulary import UpdateCycle
 
 REPO = Path(__file__).resolve().parents[2]
@@ -21,12 +21,9 @@ def defs(tmp_path_factory):
         mp.setenv("YBZ_HOME", str(tmp_path_factory.mktemp("defs") / "ybz"))
         mp.setenv("YBZ_CKAN_URL", "")
         from ybz.demo import register_and_approve
-        from yibenzhang.registry.db import upgrade
-        from yibenzhang.settings import get_settings
+        from yibenzhang.facade import Yibenzhang
 
-        settings = get_settings()
-        upgrade(settings.database_url)
-        register_and_approve(settings, Console(quiet=True))
+        register_and_approve(Yibenzhang(), Console(quiet=True))
         from pipelines.definitions import defs as lazy_defs
 
         yield lazy_defs()
@@ -34,7 +31,7 @@ def defs(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def contracts():
-    return load_contracts(REPO / "contracts")
+    return [load_contract(p) for p in contract_files(REPO / "contracts")]
 
 
 def test_no_assets_without_approved_contracts(tmp_path, monkeypatch):
@@ -90,3 +87,22 @@ def test_schedules_follow_the_update_cycle(defs, contracts):
         assert schedules[name].cron_schedule == CRON_BY_CYCLE[cycle], f"{c.id}: schedule for {cycle.value}"
         assert schedules[name].job_name == f"refresh_{c.id}"
     assert defs.resolve_job_def("city_ledger") is not None
+
+
+def test_one_code_location_load_reads_the_registry_once(defs, monkeypatch):
+    import pipelines.datasets as datasets
+    from pipelines.definitions import defs as lazy_defs
+
+    calls = []
+    real = datasets.read_approved
+    monkeypatch.setattr(datasets, "read_approved", lambda: calls.append(1) or real())
+    loaded = lazy_defs()
+    assert len(calls) == 1, f"the defs modules read the registry {len(calls)} times in one load"
+    assert loaded.resolve_job_def("city_ledger") is not None
+
+
+def test_the_ledger_resource_is_bound_once_for_every_asset(defs):
+    from pipelines.defs.resources import LedgerResource
+
+    bound = defs.resources or {}
+    assert isinstance(bound.get("ledger"), LedgerResource), f"resources bound: {sorted(bound)}"

@@ -9,13 +9,12 @@ from collections.abc import Callable, Iterator
 
 import pytest
 import yaml
+from registry_fixtures import BACKENDS, TEMPLATE, postgres_url  # noqa: F401
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from yibenzhang.registry.db import make_engine, upgrade
-
-from registry_fixtures import BACKENDS, TEMPLATE, postgres_url  # noqa: F401
 
 
 def _migrate(url: str) -> None:

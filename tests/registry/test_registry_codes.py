@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
-
 from registry_fixtures import BACKENDS
+from sqlalchemy import select
 
 from yibenzhang.registry import lifecycle as lc
 from yibenzhang.registry.codes import CodeError, allocate_code, ckan_name, format_code, parse_code
@@ -46,8 +45,9 @@ def test_ckan_name_refuses_non_codes():
 
 
 def test_codes_are_deterministic_for_the_same_registration_order(tmp_path, contract_yaml):
-    from yibenzhang.registry.db import make_engine, upgrade
     from sqlalchemy.orm import Session
+
+    from yibenzhang.registry.db import make_engine, upgrade
 
     def register_all(name: str) -> list[str]:
         engine = make_engine(f"sqlite:///{tmp_path / name}")

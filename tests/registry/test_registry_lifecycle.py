@@ -207,7 +207,7 @@ def test_withdraw_rejects_a_pending_change(session, contract_yaml):
     ids=["bad-yaml", "not-mapping", "bad-provider-code", "no-catalog", "bad-security-level", "core-opened"],
 )
 def test_unparseable_contract_is_refused_with_the_reason(session, template_text, mangle, expected):
-    with pytest.raises(lc.ContractRefused, match=expected):
+    with pytest.raises(lc.ContractError, match=expected):
         lc.submit(session, mangle(template_text), "dept")
     assert session.scalar(select(func.count()).select_from(Resource)) == 0, "nothing registered"
 
@@ -219,11 +219,11 @@ def test_submit_from_path_and_template_refusal(session, tmp_path, template_text)
     assert lc.submit(session, str(path), "dept").id == 1, "a str path works too"
     template = tmp_path / "_template.yaml"
     template.write_text(template_text, encoding="utf-8")
-    with pytest.raises(lc.ContractRefused, match="templates and are never registered"):
+    with pytest.raises(lc.ContractError, match="templates and are never registered"):
         lc.submit(session, template, "dept")
-    with pytest.raises(lc.ContractRefused, match="no such contract file"):
+    with pytest.raises(lc.ContractError, match="no such contract file"):
         lc.submit(session, tmp_path / "missing.yaml", "dept")
     misnamed = tmp_path / "qiye.yaml"
     misnamed.write_text(template_text, encoding="utf-8")
-    with pytest.raises(lc.ContractRefused, match=r"qiye\.yaml:\d+ id: .* does not match the file name"):
+    with pytest.raises(lc.ContractError, match=r"qiye\.yaml:\d+ id: .* does not match the file name"):
         lc.submit(session, misnamed, "dept")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -42,7 +42,7 @@ def _problem_table(problems) -> Table:
 
 @app.command()
 def validate(
-    paths: Annotated[Optional[list[Path]], typer.Argument(help="contract files or folders (default: the contracts folder)")] = None,
+    paths: Annotated[list[Path] | None, typer.Argument(help="contract files or folders (default: the contracts folder)")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print the problems as JSON")] = False,
 ) -> None:
     """Check contracts and list every problem with file, line and field; exit 1 on any error."""

@@ -20,7 +20,9 @@ from open_data_contract_standard.model import (
 )
 from pydantic import BaseModel, Field, field_validator
 
+from yibenzhang.contracts.problems import ContractError
 from yibenzhang.vocabulary import (
+    CodeRule,
     OpenType,
     PersonalInfo,
     QualityDimension,
@@ -34,7 +36,6 @@ from yibenzhang.vocabulary import (
 )
 
 LogicalType = Literal["string", "integer", "number", "date", "timestamp", "boolean"]
-CodeRule = Literal["uscc", "ric", "district_code", "district_name"]
 
 
 def custom_props(items: list[CustomProperty] | None) -> dict[str, Any]:
@@ -189,12 +190,15 @@ class Contract(BaseModel):
         return [r for c in self.columns for r in c.rules] + list(self.table_rules)
 
     @classmethod
-    def from_odcs(cls, odcs: OpenDataContractStandard) -> "Contract":
-        assert odcs.schema_, f"contract {odcs.id}: `schema` must define one table"
+    def from_odcs(cls, odcs: OpenDataContractStandard) -> Contract:
+        if not odcs.schema_:
+            raise ContractError(f"contract {odcs.id}: `schema` must define one table")
         table = odcs.schema_[0]
         extension = custom_props(odcs.customProperties)
-        assert "catalog" in extension, f"contract {odcs.id}: customProperties `catalog` block is missing"
-        assert odcs.servers, f"contract {odcs.id}: `servers` must name the data source"
+        if "catalog" not in extension:
+            raise ContractError(f"contract {odcs.id}: customProperties `catalog` block is missing")
+        if not odcs.servers:
+            raise ContractError(f"contract {odcs.id}: `servers` must name the data source")
         server = odcs.servers[0]
         source = Source(**source_fields(server))
         columns = [_column(p) for p in table.properties or []]

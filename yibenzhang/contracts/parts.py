@@ -81,7 +81,7 @@ class ColumnPart:
     # None when the ODCS item itself is broken; a partial Column (fields in error left out,
     # `complete` False) when some of its fields fail our model.
     column: Column | None
-    rules: list["RulePart"] = field(default_factory=list)
+    rules: list[RulePart] = field(default_factory=list)
     complete: bool = True
 
     @property

@@ -4,7 +4,7 @@ point at the offending field before its line is known."""
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Literal, Union
+from typing import Literal
 
 Severity = Literal["error", "warning"]
 
@@ -17,7 +17,7 @@ class Prop:
 
 
 # One step into the YAML document: a mapping key, a list index, or a customProperties item.
-Segment = Union[str, int, Prop]
+Segment = str | int | Prop
 YamlPath = tuple[Segment, ...]
 
 
@@ -66,3 +66,15 @@ class Problem:
 
 def sort_key(problem: Problem) -> tuple:
     return (problem.file, problem.line or 0, problem.field, problem.message)
+
+
+class ContractError(ValueError):
+    """A contract that cannot be read, parsed or (when validation was asked for) accepted.
+
+    The message names the file (or `<text>`) and what is wrong; `problems` holds every located
+    validation finding when validation refused it, so a caller can print them one per line.
+    """
+
+    def __init__(self, message: str, problems: list[Problem] | None = None) -> None:
+        super().__init__(message)
+        self.problems: list[Problem] = list(problems or [])

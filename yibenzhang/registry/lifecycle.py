@@ -28,8 +28,8 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from yibenzhang.contracts.load import ContractError, ParsedContract, parse_contract, read_contract
 from yibenzhang.registry.codes import allocate_code
-from yibenzhang.registry.contract_text import ContractRefused, SubmittedContract, read_submission
 from yibenzhang.registry.models import Registration, Resource, Transition, utcnow
 from yibenzhang.vocabulary import LifecycleState, RegistrationKind
 
@@ -37,7 +37,7 @@ S = LifecycleState
 IN_FORCE = (S.APPROVED.value, S.PUBLISHED.value)
 
 __all__ = [
-    "ContractRefused",
+    "ContractError",
     "LifecycleError",
     "allowed_actions",
     "approve",
@@ -139,11 +139,11 @@ def _move(session, resource, to_state, actor, reason=None, registration=None) ->
 def submit(session: Session, contract_path_or_text: str | Path, actor: str) -> Registration:
     """Register a contract (path or YAML text). Returns the new or the unchanged registration.
 
-    Raises ContractRefused when the contract cannot be parsed, LifecycleError when the
-    resource's state does not allow a submission.
+    Raises ContractError when the contract cannot be read, parsed or validated, LifecycleError
+    when the resource's state does not allow a submission.
     """
     actor = _require(actor, "actor")
-    submitted = read_submission(contract_path_or_text, validate=True)
+    submitted = _read_submission(contract_path_or_text)
     contract = submitted.contract
     resource = session.get(Resource, contract.id)
     if resource is None:
@@ -192,10 +192,22 @@ def submit(session: Session, contract_path_or_text: str | Path, actor: str) -> R
     raise _refuse(resource, "submit")
 
 
+def _read_submission(path_or_text: str | Path) -> ParsedContract:
+    """A contract file path or YAML text, fully validated; templates are never registered."""
+    is_path = isinstance(path_or_text, Path) or (
+        "\n" not in path_or_text and path_or_text.endswith((".yaml", ".yml")))
+    if not is_path:
+        return parse_contract(str(path_or_text), validate=True)
+    path = Path(path_or_text)
+    if path.name.startswith("_"):
+        raise ContractError(f"{path}: files starting with '_' are templates and are never registered")
+    return read_contract(path, validate=True)
+
+
 def _new_registration(
     session: Session,
     resource: Resource,
-    submitted: SubmittedContract,
+    submitted: ParsedContract,
     kind: RegistrationKind,
     actor: str,
     corrects: Registration | None = None,
@@ -231,7 +243,7 @@ def approve(session: Session, dataset_id: str, actor: str, reason: str | None = 
     registration = pending_registration(resource)
     if registration is None:
         raise _refuse(resource, "approve", "nothing is awaiting approval")
-    submitted = read_submission(registration.contract_yaml)
+    submitted = parse_contract(registration.contract_yaml, f"registration #{registration.id}")
     contract = submitted.contract
     now = utcnow()
     registration.state = S.APPROVED.value

@@ -12,6 +12,7 @@ import json
 import math
 from collections.abc import Iterable, Mapping
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import select
@@ -20,10 +21,21 @@ from sqlalchemy.orm import Session
 from yibenzhang.registry.models import CheckResult, FileLoad, QualityScore, Run, utcnow
 from yibenzhang.vocabulary import QualityDimension, Severity
 
-# blocked: blocking quality checks failed, nothing promoted; failed: the run itself broke.
-RUNNING, SUCCEEDED, BLOCKED, FAILED = "running", "succeeded", "blocked", "failed"
-RUN_STATUSES = (RUNNING, SUCCEEDED, BLOCKED, FAILED)
-FINAL_STATUSES = (SUCCEEDED, BLOCKED, FAILED)
+
+class RunStatus(StrEnum):
+    """A dataset run's outcome; stored as the plain string in `runs.status`."""
+
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    BLOCKED = "blocked"  # blocking quality checks failed: nothing promoted
+    FAILED = "failed"  # the run itself broke (unreadable source, a crash)
+
+    @property
+    def is_final(self) -> bool:
+        return self is not RunStatus.RUNNING
+
+
+FINAL_STATUSES = tuple(s for s in RunStatus if s.is_final)
 OVERALL = "overall"  # the dataset's overall score next to the per-dimension ones
 
 _MISSING = object()
@@ -80,7 +92,7 @@ def start_run(
         run.finished_at = run.rows_in = run.rows_loaded = run.rows_quarantined = None
         run.ledger_version = run.message = None
         run.promoted = False
-    run.status = RUNNING
+    run.status = RunStatus.RUNNING.value
     run.contract_version, run.contract_hash = contract_version, contract_hash
     run.started_at = started_at or utcnow()
     session.flush()
@@ -91,7 +103,7 @@ def finish_run(
     session: Session,
     run: Run | int,
     *,
-    status: str,
+    status: RunStatus | str,
     rows_in: int | None = None,
     rows_loaded: int | None = None,
     rows_quarantined: int | None = None,
@@ -105,15 +117,16 @@ def finish_run(
     run = _run(session, run)
     where = f"run {run.run_id}/{run.dataset_id}"
     if status not in FINAL_STATUSES:
-        raise ValueError(f"{where}: status must be one of {list(FINAL_STATUSES)}, got {status!r}")
-    if promoted and status != SUCCEEDED:
+        raise ValueError(f"{where}: status must be one of {[str(s) for s in FINAL_STATUSES]}, got {status!r}")
+    status = RunStatus(status)
+    if promoted and status is not RunStatus.SUCCEEDED:
         raise ValueError(f"{where}: a {status} run cannot have promoted data")
     counts = [
         run_value if new is None else new
         for new, run_value in ((rows_in, run.rows_in), (rows_loaded, run.rows_loaded), (rows_quarantined, run.rows_quarantined))
     ]
     _check_counts(where, *counts)
-    run.status = status
+    run.status = status.value
     run.rows_in, run.rows_loaded, run.rows_quarantined = counts
     run.promoted = promoted
     if ledger_version is not None:
@@ -223,7 +236,7 @@ def last_successful_update(session: Session, dataset_id: str) -> datetime | None
     then, whether or not new data was promoted (unchanged input writes nothing)."""
     return session.execute(
         select(Run.finished_at)
-        .where(Run.dataset_id == dataset_id, Run.status == SUCCEEDED)
+        .where(Run.dataset_id == dataset_id, Run.status == RunStatus.SUCCEEDED.value)
         .order_by(Run.finished_at.desc())
         .limit(1)
     ).scalar_one_or_none()
@@ -233,7 +246,7 @@ def last_promotion(session: Session, dataset_id: str) -> Run | None:
     """The last run that promoted a new ledger version of the dataset."""
     return session.execute(
         select(Run)
-        .where(Run.dataset_id == dataset_id, Run.status == SUCCEEDED, Run.promoted.is_(True))
+        .where(Run.dataset_id == dataset_id, Run.status == RunStatus.SUCCEEDED.value, Run.promoted.is_(True))
         .order_by(Run.finished_at.desc())
         .limit(1)
     ).scalar_one_or_none()

@@ -13,7 +13,7 @@ import rdflib
 import requests
 from rdflib.namespace import DCAT, DCTERMS, RDF
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]  # tests/catalog/ → the repo
 SHACL_DIR = REPO_ROOT.parent / "shared" / "shacl"
 DCAT_AP_3 = SHACL_DIR / "dcat-ap_3_shacl_shapes.ttl"
 SH = rdflib.Namespace("http://www.w3.org/ns/shacl#")

@@ -1,0 +1,354 @@
+"""The one way in: registry, run records and ledger facts behind one object.
+
+    ybz = Yibenzhang(get_settings())
+    ybz.submit([Path("contracts")], actor="dept_102021")
+    ybz.approve_all_pending(actor="steward")
+    ybz.latest_run("enterprise_registry")
+
+The CLI, the demo, `catalog/` and `pipelines/` use this instead of stitching migrations,
+sessions, lifecycle functions and SQL together themselves. Each write is its own transaction
+(one registration, one decision, one run step), so one refused item never undoes the others.
+Reads hand out typed, detached facts (`yibenzhang.facts`), never live ORM rows. The schema is
+migrated once per process and database URL.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from yibenzhang.contracts.load import ContractError, contract_files, parse_contract
+from yibenzhang.facts import (
+    CatalogFacts,
+    CheckFact,
+    Decision,
+    FileCounts,
+    InForce,
+    QuarantineGroup,
+    RegistrationFact,
+    ResourceDetail,
+    ResourceSummary,
+    RunFacts,
+    Submission,
+    TransitionFact,
+)
+from yibenzhang.ledger.quarantine_report import quarantine_groups
+from yibenzhang.registry import lifecycle, runs
+from yibenzhang.registry.db import session_scope, upgrade
+from yibenzhang.registry.lifecycle import IN_FORCE, LifecycleError
+from yibenzhang.registry.models import Registration, Resource, Run, Transition
+from yibenzhang.registry.runs import RunStatus
+from yibenzhang.settings import Settings, get_settings
+from yibenzhang.vocabulary import LifecycleState, RegistrationKind, SecurityLevel
+
+__all__ = ["ContractError", "LifecycleError", "Yibenzhang", "ensure_schema"]
+
+T = TypeVar("T")
+REFUSALS = (LifecycleError, ContractError)
+
+_migrated: set[str] = set()
+_migrate_lock = threading.Lock()
+
+
+def ensure_schema(database_url: str) -> None:
+    """Alembic to head, once per process and URL (every entry point used to do it again)."""
+    with _migrate_lock:
+        if database_url not in _migrated:
+            upgrade(database_url)
+            _migrated.add(database_url)
+
+
+class Yibenzhang:
+    """Registry, run records and ledger facts of one installation (one `Settings`)."""
+
+    def __init__(self, settings: Settings | None = None) -> None:
+        self.settings = settings or get_settings()
+        ensure_schema(self.settings.database_url)
+
+    # ------------------------------------------------------------------------ transactions
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """A session committed on success and rolled back on error, for the catalog outbox
+        and the run recorders below; everything else uses the typed methods."""
+        with session_scope(self.settings.database_url) as session:
+            yield session
+
+    def read(self, read: Callable[[Session], T]) -> T:
+        """Run `read` on a session that is rolled back afterwards: a read never writes."""
+        with session_scope(self.settings.database_url) as session:
+            result = read(session)
+            # Detached first, so rows the reader returns keep their loaded values.
+            session.expunge_all()
+            session.rollback()
+            return result
+
+    # ------------------------------------------------------------------- registration (登记)
+
+    def submit(self, paths_or_texts: Iterable[Path | str], actor: str) -> list[Submission]:
+        """Submit contract files, folders of contracts or YAML texts, each in its own
+        transaction. A refused one is reported in its `Submission` and the rest go on."""
+        outcomes = []
+        for item in _expand(paths_or_texts):
+            source = str(item) if isinstance(item, Path) else "<text>"
+            try:
+                with self.transaction() as session:
+                    r = lifecycle.submit(session, item, actor)
+                    outcomes.append(Submission(source, r.resource_id, r.kind, r.id, r.contract_version, r.state))
+            except REFUSALS as exc:
+                outcomes.append(Submission(source, refused=str(exc)))
+        return outcomes
+
+    def approve(self, dataset_ids: Sequence[str], actor: str, reason: str | None = None) -> list[Decision]:
+        """Approve each pending registration (赋码 at the first approval), one by one."""
+        return [self._decide(d, lambda s, d=d: lifecycle.approve(s, d, actor, reason)) for d in dataset_ids]
+
+    def pending(self) -> list[str]:
+        """Dataset ids with a registration awaiting a decision."""
+        return self.read(lambda s: [r.id for r in _resources(s) if lifecycle.pending_registration(r)])
+
+    def approve_all_pending(self, actor: str, reason: str | None = None) -> list[Decision]:
+        return self.approve(self.pending(), actor, reason)
+
+    def reject(self, dataset_id: str, actor: str, reason: str) -> Decision:
+        return self._decide(dataset_id, lambda s: lifecycle.reject(s, dataset_id, actor, reason))
+
+    def withdraw(self, dataset_id: str, actor: str, reason: str) -> Decision:
+        return self._decide(dataset_id, lambda s: lifecycle.withdraw(s, dataset_id, actor, reason))
+
+    def mark_published(self, dataset_id: str, actor: str, session: Session | None = None) -> None:
+        if session is not None:
+            lifecycle.mark_published(session, dataset_id, actor)
+            return
+        with self.transaction() as own:
+            lifecycle.mark_published(own, dataset_id, actor)
+
+    def _decide(self, dataset_id: str, act: Callable[[Session], Resource]) -> Decision:
+        try:
+            with self.transaction() as session:
+                r = act(session)
+                return Decision(r.id, r.state, r.resource_code, r.approved_version)
+        except REFUSALS as exc:
+            return Decision(dataset_id, refused=str(exc))
+
+    # ------------------------------------------------------------------------ registry reads
+
+    def resources(self) -> list[ResourceSummary]:
+        return self.read(lambda s: [_summary(r) for r in _resources(s)])
+
+    def resource(self, dataset_id: str) -> ResourceDetail:
+        """One resource in full; raises LifecycleError when it was never registered."""
+        return self.read(lambda s: _detail(lifecycle.get_resource(s, dataset_id)))
+
+    def in_force(self, problems: list[str] | None = None) -> list[InForce]:
+        """Approved or published resources with their approved contract, by dataset id. A
+        snapshot that cannot be parsed is skipped and described in `problems` (if given)."""
+        return self.read(lambda s: _in_force(s, problems))
+
+    def catalog_facts(self, problems: list[str] | None = None) -> list[CatalogFacts]:
+        """Every resource in force with its latest scored run and last update, in one read
+        (a republish of a thousand resources must not open thousands of sessions)."""
+
+        def read(session: Session) -> list[CatalogFacts]:
+            return [
+                CatalogFacts(r, _facts(_latest_scored(session, r.contract.id)),
+                             runs.last_successful_update(session, r.contract.id))
+                for r in _in_force(session, problems)
+            ]
+
+        return self.read(read)
+
+    def withdrawn(self) -> list[str]:
+        """Dataset ids withdrawn after they had a resource code (the catalog retracts them)."""
+        return self.read(lambda s: [
+            r.id for r in _resources(s)
+            if r.state == LifecycleState.WITHDRAWN.value and r.resource_code is not None
+        ])
+
+    # -------------------------------------------------------------------------- run records
+
+    def latest_run(self, dataset_id: str, run_id: str | None = None) -> RunFacts | None:
+        """The most recently started run of a dataset (with `run_id`: that run's record)."""
+        return self.read(lambda s: _facts(runs.latest_run(s, dataset_id, run_id)))
+
+    def latest_scored_run(self, dataset_id: str) -> RunFacts | None:
+        """The latest run that got as far as quality scores (the catalog's quality panel)."""
+        return self.read(lambda s: _facts(_latest_scored(s, dataset_id)))
+
+    def last_successful_update(self, dataset_id: str) -> datetime | None:
+        return self.read(lambda s: runs.last_successful_update(s, dataset_id))
+
+    def last_promotion(self, dataset_id: str) -> RunFacts | None:
+        return self.read(lambda s: _facts(runs.last_promotion(s, dataset_id)))
+
+    def quarantine(self, run_id: str, dataset_id: str | None = None,
+                   samples: int | None = 3) -> list[QuarantineGroup]:
+        """Quarantined rows of a run grouped by rule; `samples=None` lists every row."""
+        return [QuarantineGroup(*row) for row in
+                quarantine_groups(self.settings.ledger_db, run_id, dataset_id, samples)]
+
+    # Run recording, step by step (pipelines/flow.py): each call is one transaction.
+
+    def start_run(self, run_id: str, dataset_id: str, contract_version: str | None = None) -> None:
+        with self.transaction() as session:
+            runs.start_run(session, run_id, dataset_id, contract_version=contract_version)
+
+    def record_stage(self, run_id: str, dataset_id: str, files: Iterable[Any],
+                     rows_in: int, rows_loaded: int, rows_quarantined: int) -> None:
+        with self.transaction() as session:
+            run = _run_record(session, dataset_id, run_id)
+            runs.record_file_loads(session, run, files)
+            run.rows_in, run.rows_loaded, run.rows_quarantined = rows_in, rows_loaded, rows_quarantined
+
+    def record_checks(self, run_id: str, dataset_id: str, results: Iterable[Any], scores: Any) -> None:
+        with self.transaction() as session:
+            run = _run_record(session, dataset_id, run_id)
+            runs.record_check_results(session, run, results)
+            runs.record_scores(session, run, scores)
+
+    def finish_run(self, run_id: str, dataset_id: str, status: RunStatus, **outcome: Any) -> None:
+        with self.transaction() as session:
+            runs.finish_run(session, _run_record(session, dataset_id, run_id), status=status, **outcome)
+
+    def run_counts(self, run_id: str, dataset_id: str) -> tuple[int, int]:
+        """(rows_in, rows_quarantined) recorded by the stage step, for scoring."""
+        facts = self.latest_run(dataset_id, run_id)
+        if facts is None:
+            raise LookupError(f"no run record {run_id}/{dataset_id}: the stage step did not run")
+        return facts.rows_in, facts.rows_quarantined
+
+
+# --------------------------------------------------------------------------------- helpers
+
+
+def _expand(items: Iterable[Path | str]) -> list[Path | str]:
+    expanded: list[Path | str] = []
+    for item in items:
+        if isinstance(item, Path) and item.is_dir():
+            expanded += contract_files(item)
+        else:
+            expanded.append(item)
+    return expanded
+
+
+def _resources(session: Session) -> list[Resource]:
+    return list(session.scalars(select(Resource).order_by(Resource.id)))
+
+
+def _in_force(session: Session, problems: list[str] | None) -> list[InForce]:
+    found = []
+    for r in _resources(session):
+        if r.state not in IN_FORCE or not r.approved_yaml:
+            continue
+        try:
+            contract = parse_contract(r.approved_yaml, f"approved snapshot of {r.id}").contract
+        except ContractError as error:
+            if problems is not None:
+                problems.append(f"resource {r.id} ({r.resource_code}): approved snapshot unreadable: {error}")
+            continue
+        found.append(InForce(contract, r.resource_code, r.state, r.department))
+    return found
+
+
+def _latest_scored(session: Session, dataset_id: str) -> Run | None:
+    return session.scalars(
+        select(Run).where(Run.dataset_id == dataset_id, Run.scores.any())
+        .order_by(Run.started_at.desc(), Run.id.desc()).limit(1)).first()
+
+
+def _run_record(session: Session, dataset_id: str, run_id: str) -> Run:
+    run = runs.latest_run(session, dataset_id, run_id=run_id)
+    if run is None:
+        raise LookupError(f"no run record {run_id}/{dataset_id}: start_run first")
+    return run
+
+
+def _security_level(resource: Resource) -> str | None:
+    """The security level of the snapshot in force (else of the latest registration)."""
+    current = resource.current_registration
+    text = resource.approved_yaml or (current.contract_yaml if current else None)
+    if not text:
+        return None
+    try:
+        return parse_contract(text).contract.catalog.security_level.value
+    except ContractError:
+        return None
+
+
+def _transition(t: Transition) -> TransitionFact:
+    return TransitionFact(t.subject, t.registration_id, t.from_state, t.to_state, t.actor, t.at, t.reason)
+
+
+def _registration(r: Registration) -> RegistrationFact:
+    return RegistrationFact(
+        r.id, r.kind, RegistrationKind(r.kind).label, r.state, r.contract_version, r.contract_hash,
+        r.corrects_id, r.submitted_by, r.submitted_at, r.decided_by, r.decided_at, r.reason,
+    )
+
+
+def _summary_fields(resource: Resource) -> dict[str, Any]:
+    level = _security_level(resource)
+    pending = lifecycle.pending_registration(resource)
+    last = resource.transitions[-1] if resource.transitions else None
+    return dict(
+        id=resource.id,
+        resource_code=resource.resource_code,
+        name=resource.name,
+        department=resource.department,
+        state=resource.state,
+        state_label=LifecycleState(resource.state).label,
+        security_level=level,
+        security_level_label=SecurityLevel(level).label if level else None,
+        approved_version=resource.approved_version,
+        pending_registration=pending.id if pending else None,
+        last_transition=_transition(last) if last else None,
+    )
+
+
+def _summary(resource: Resource) -> ResourceSummary:
+    return ResourceSummary(**_summary_fields(resource))
+
+
+def _detail(resource: Resource) -> ResourceDetail:
+    return ResourceDetail(
+        **_summary_fields(resource),
+        provider_code=resource.provider_code,
+        approved_hash=resource.approved_hash,
+        created_at=resource.created_at,
+        updated_at=resource.updated_at,
+        allowed_actions=lifecycle.allowed_actions(resource),
+        registrations=[_registration(r) for r in resource.registrations],
+        transitions=[_transition(t) for t in resource.transitions],
+    )
+
+
+def _facts(run: Run | None) -> RunFacts | None:
+    if run is None:
+        return None
+    return RunFacts(
+        run_id=run.run_id,
+        dataset_id=run.dataset_id,
+        status=RunStatus(run.status),
+        started_at=run.started_at,
+        finished_at=run.finished_at,
+        rows_in=run.rows_in or 0,
+        rows_loaded=run.rows_loaded or 0,
+        rows_quarantined=run.rows_quarantined or 0,
+        ledger_version=run.ledger_version,
+        promoted=bool(run.promoted),
+        message=run.message,
+        files=[FileCounts(f.file, f.rows_in, f.rows_loaded, f.rows_quarantined, f.encoding) for f in run.file_loads],
+        checks=[
+            CheckFact(c.rule_id, c.dimension, c.severity, bool(c.passed), c.expectation_type, c.column,
+                      c.unexpected_count, c.element_count, list(c.sample or []), c.error)
+            for c in run.check_results
+        ],
+        scores={s.dimension: s.score for s in run.scores},
+    )
