@@ -6,13 +6,18 @@ export UV_COMPILE_BYTECODE := 1
 export DAGSTER_HOME := $(CURDIR)
 UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 
-.PHONY: install demo test test-unit stack-up stack-down stack-status dev bench bench-catalog clean
+.PHONY: install lint demo test test-unit stack-up stack-down stack-status dev bench bench-catalog clean
 
 $(UV):
 	python3 -m pip install --quiet --user uv || python3 -m pip install --quiet uv
 
 install: $(UV)
 	$(UV) sync --frozen --compile-bytecode
+
+# Lint (ruff: pyflakes, pycodestyle, import order, bugbear, pyupgrade) and type check (mypy).
+lint: install
+	$(UV) run ruff check .
+	$(UV) run mypy
 
 demo: install
 	$(UV) run ybz demo
@@ -27,10 +32,10 @@ stack-down:
 stack-status:
 	$(UV) run ybz stack status
 
-test: install stack-up
+test: install lint stack-up
 	$(UV) run pytest
 
-test-unit: install
+test-unit: install lint
 	$(UV) run pytest -m "not ckan and not postgres"
 
 dev: install

@@ -20,8 +20,16 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))  # demo/ is not a package of the platform: import citygen from here
 
-from citygen.datasets import air_quality, buildings, bus_stops, eldercare, enterprise, household, insured
-from citygen.expected import build_expected
+from citygen.datasets import (  # noqa: E402 — after the sys.path line above
+    air_quality,
+    buildings,
+    bus_stops,
+    eldercare,
+    enterprise,
+    household,
+    insured,
+)
+from citygen.expected import build_expected  # noqa: E402
 
 SEED = "yibenzhang-demo-2025"
 SNAPSHOT = dt.date(2025, 6, 30)

@@ -4,7 +4,6 @@ end to end at a tiny N. No timing is asserted (speed belongs in the benchmark's 
 from __future__ import annotations
 
 import csv
-import io
 import json
 from collections import Counter
 

@@ -7,7 +7,6 @@ import datetime as dt
 import duckdb
 import pytest
 from quality_helpers import TEMPLATE
-
 from stdnum.cn import uscc as stdnum_uscc
 
 from quality.codes import register_code_functions

@@ -86,7 +86,8 @@ def _change_area(values: dict, rng: random.Random) -> str:
 
 def build(rng: random.Random, out_dir: Path) -> DatasetOutput:
     records = [_building(rng, n) for n in rng.sample(range(1, 99_999_999), BASE_ROWS)]
-    has_letter = lambda r: any(c.isalpha() for c in r.values["产权单位统一社会信用代码"])
+    def has_letter(r) -> bool:
+        return any(c.isalpha() for c in r.values["产权单位统一社会信用代码"])
     d.inject(records, rng, 6, d.whitespace("建筑地址"))
     d.inject(records, rng, 8, _thousands, lambda r: float(r.values["建筑面积(平方米)"]) >= 1000)
     d.inject(records, rng, 3, d.fullwidth("地上层数"))

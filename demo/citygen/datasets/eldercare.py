@@ -109,7 +109,8 @@ def _change_beds(values: dict, rng: random.Random) -> str:
 def build(rng: random.Random, out_dir: Path) -> DatasetOutput:
     used: set[str] = set()
     records = [_institution(rng, used) for _ in range(BASE_ROWS)]
-    has_letter = lambda r: any(c.isalpha() for c in r.values["tyshxydm"])
+    def has_letter(r) -> bool:
+        return any(c.isalpha() for c in r.values["tyshxydm"])
     d.inject(records, rng, 5, d.whitespace("jgmc"))
     d.inject(records, rng, 5, _retired, _old)
     d.inject(records, rng, 6, _date_variant)

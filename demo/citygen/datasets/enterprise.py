@@ -102,7 +102,8 @@ def _change_capital(values: dict, rng: random.Random) -> str:
 def build(rng: random.Random, out_dir: Path) -> DatasetOutput:
     used: set[str] = set()
     records = [_enterprise(rng, used) for _ in range(BASE_ROWS)]
-    has_letter = lambda r: any(c.isalpha() for c in r.values["统一社会信用代码"])
+    def has_letter(r) -> bool:
+        return any(c.isalpha() for c in r.values["统一社会信用代码"])
     d.inject(records, rng, 8, d.whitespace("企业名称"))
     d.inject(records, rng, 5, d.whitespace("统一社会信用代码"))
     d.inject(records, rng, 4, d.whitespace("法定代表人"))

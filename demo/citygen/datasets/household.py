@@ -94,7 +94,8 @@ def _change_name(values: dict, rng: random.Random) -> str:
 
 def build(rng: random.Random, out_dir: Path) -> DatasetOutput:
     records = _residents(rng)
-    ends_x = lambda r: r.values["公民身份号码"].endswith("X")
+    def ends_x(r) -> bool:
+        return r.values["公民身份号码"].endswith("X")
     d.inject(records, rng, 6, d.whitespace("姓名"))
     d.inject(records, rng, 4, d.lowercase("公民身份号码"), ends_x)
     d.inject(records, rng, 8, _date_variant)
