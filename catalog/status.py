@@ -23,7 +23,9 @@ def catalog_status(platform: Yibenzhang) -> CatalogStatus:
 
 
 def _status(session: Session) -> CatalogStatus:
-    counts = dict(session.execute(select(CatalogOutbox.status, func.count()).group_by(CatalogOutbox.status)).all())
+    counts = dict(
+        session.execute(select(CatalogOutbox.status, func.count()).group_by(CatalogOutbox.status)).tuples().all()
+    )
     waiting = session.scalars(
         select(CatalogOutbox).where(CatalogOutbox.status.in_(("pending", "failed"))).order_by(CatalogOutbox.id)
     ).all()

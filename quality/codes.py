@@ -28,6 +28,7 @@ from functools import lru_cache
 from typing import Any
 
 import duckdb
+from duckdb.func import FunctionNullHandling, PythonUDFType
 from stdnum import numdb
 from stdnum.cn import ric, uscc
 from stdnum.exceptions import (
@@ -49,7 +50,7 @@ CHECK_FUNCTION = {
     CodeRule.DISTRICT_NAME: "ybz_district_name_valid",
 }
 
-STANDARD = {
+STANDARD: dict[str, str] = {  # keyed by CodeRule; a StrEnum, so its plain value looks up too
     CodeRule.USCC: "GB 32100",
     CodeRule.RIC: "GB 11643",
     CodeRule.DISTRICT_CODE: "GB/T 2260, 南通市现行县级区划",
@@ -193,8 +194,8 @@ def _register_on_duckdb(con: duckdb.DuckDBPyConnection, python_udfs: bool) -> No
         except (duckdb.InvalidInputException, duckdb.CatalogException):
             pass  # not registered yet on this connection
         con.create_function(
-            name, _stdnum_arrow(module), ["VARCHAR"], "BOOLEAN", type="arrow",
-            null_handling="special",
+            name, _stdnum_arrow(module), ["VARCHAR"], "BOOLEAN", type=PythonUDFType.ARROW,
+            null_handling=FunctionNullHandling.SPECIAL,
         )
 
 

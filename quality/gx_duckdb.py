@@ -77,7 +77,8 @@ def duckdb_regex_expression(column, regex, dialect, positive=True):
 def install_regex_mapping() -> None:
     """Point GX's regex metrics at `duckdb_regex_expression` (idempotent)."""
     for module in _REGEX_MODULES:
-        module.get_dialect_regex_expression = duckdb_regex_expression
+        # mypy sees the tuple's items as plain ModuleType: the patched name is not declared there
+        module.get_dialect_regex_expression = duckdb_regex_expression  # type: ignore[attr-defined]
 
 
 # --- workaround 1: keep the connection open --------------------------------------------------
@@ -178,8 +179,11 @@ def _base_connection(ledger_db) -> tuple[duckdb.DuckDBPyConnection, bool]:
             raise ValueError(f"run_checks needs a DuckDB engine, got {ledger_db.dialect.name}")
         raw = ledger_db.raw_connection()
         try:
+            driver = raw.driver_connection
+            if driver is None:  # SQLAlchemy types it Optional (None once the connection is invalidated)
+                raise RuntimeError("the DuckDB engine returned a connection without a driver connection")
             # duckdb-engine keeps the DuckDB connection in a name-mangled attribute.
-            return raw.driver_connection._ConnectionWrapper__c.cursor(), True
+            return driver._ConnectionWrapper__c.cursor(), True
         finally:
             raw.close()
     path = Path(ledger_db)
@@ -193,7 +197,8 @@ def _validate(engine_kwargs, connection, table, contract, rules, result_format) 
     context = gx.get_context(mode="ephemeral")
     # No tqdm bars on stderr from inside pipeline runs.
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
-    datasource = context.data_sources.add_sql(
+    # GX's sources.pyi omits the `kwargs` (create_engine arguments) field SQLDatasource accepts.
+    datasource = context.data_sources.add_sql(  # type: ignore[call-arg]
         name="ledger", connection_string=CURSOR_URL, kwargs=engine_kwargs
     )
     try:
@@ -278,9 +283,8 @@ def _check_result(rule: CompiledRule, result, rows: int, connection, table: str,
         # tolerate some violations) need a count, taken with the rule's own SQL predicate.
         if result.success and not rule.allowed_violations:
             return CheckResult(**common, passed=True, unexpected_count=0, element_count=rows)
-        unexpected = (counts or {}).get(rule.rule_id)
-        if unexpected is None:
-            unexpected = _count(rule, connection, table)
+        counted = (counts or {}).get(rule.rule_id)
+        unexpected = counted if counted is not None else _count(rule, connection, table)
         return CheckResult(**common, passed=unexpected <= rule.allowed_violations,
                            unexpected_count=unexpected, element_count=rows,
                            sample=_sample(rule, connection, table) if unexpected else [])

@@ -179,7 +179,7 @@ def _compile(contract: Contract, rule: Rule, today: dt.date, implicit: bool) -> 
             contract.column(name)
         except KeyError:
             raise RuleError(f"unknown column {name!r}") from None
-    base = dict(
+    base: dict[str, Any] = dict(  # the CompiledRule fields every metric shares
         check=rule.metric, rule_id=rule.id, metric=rule.metric, columns=tuple(names),
         column=rule.column or (names[0] if len(names) == 1 else None),
         dimension=rule.dimension, severity=rule.severity, implicit=implicit,
@@ -339,6 +339,7 @@ def _duplicates(rule: Rule, base: dict, label: str, names: list[str]) -> Compile
     # Every row sharing a key counts (as GX's unique expectations count them); a key with a
     # NULL part is not compared.
     predicate = f"({present} AND count(*) OVER (PARTITION BY {cols}) > 1)"
+    gx: gxe.Expectation
     if len(names) == 1:
         gx = gxe.ExpectColumnValuesToBeUnique(column=names[0])
     else:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from rich.console import Console
+from rich.console import Console, JustifyMethod
 from rich.markup import escape
 from rich.table import Table
 
@@ -19,10 +19,13 @@ BAR_WIDTH = 24
 
 def print_run_report(report: RunReport, console: Console, platform: Yibenzhang, title: str) -> None:
     table = Table(title=title, show_lines=False)
-    for column, justify in [("dataset", "left"), ("名称", "left"), ("security", "left"),
-                            ("rows in", "right"), ("loaded", "right"), ("quarantined", "right"),
-                            ("checks ✓", "right"), ("checks ✗", "right"), ("score", "right"),
-                            ("ledger table", "left"), ("version", "left"), ("status", "left")]:
+    columns: list[tuple[str, JustifyMethod]] = [
+        ("dataset", "left"), ("名称", "left"), ("security", "left"),
+        ("rows in", "right"), ("loaded", "right"), ("quarantined", "right"),
+        ("checks ✓", "right"), ("checks ✗", "right"), ("score", "right"),
+        ("ledger table", "left"), ("version", "left"), ("status", "left"),
+    ]
+    for column, justify in columns:
         table.add_column(column, justify=justify)
     for d in report.datasets:
         table.add_row(

@@ -18,6 +18,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -108,7 +109,10 @@ class Yibenzhang:
 
     def approve(self, dataset_ids: Sequence[str], actor: str, reason: str | None = None) -> list[Decision]:
         """Approve each pending registration (赋码 at the first approval), one by one."""
-        return [self._decide(d, lambda s, d=d: lifecycle.approve(s, d, actor, reason)) for d in dataset_ids]
+        return [
+            self._decide(d, partial(lifecycle.approve, dataset_id=d, actor=actor, reason=reason))
+            for d in dataset_ids
+        ]
 
     def pending(self) -> list[str]:
         """Dataset ids with a registration awaiting a decision."""

@@ -12,6 +12,8 @@ from enum import StrEnum
 class LabelledEnum(StrEnum):
     """A StrEnum whose members carry a Chinese label: Member = ("identifier", "中文")."""
 
+    label_zh: str  # set per member in __new__ (an annotation alone does not make an enum member)
+
     def __new__(cls, value: str, label: str = ""):
         member = str.__new__(cls, value)
         member._value_ = value

@@ -56,7 +56,7 @@ def status() -> None:
         table = Table(title="已发布 (catalog_published)")
         for column in ("dataset", "resource", "action", "published at", "hash"):
             table.add_column(column, no_wrap=True)
-        for row in state.published:
-            table.add_row(row.dataset_name, row.resource_id, row.action,
-                          row.published_at.strftime("%Y-%m-%d %H:%M:%S UTC"), row.payload_hash[:12])
+        for pub in state.published:
+            table.add_row(pub.dataset_name, pub.resource_id, pub.action,
+                          pub.published_at.strftime("%Y-%m-%d %H:%M:%S UTC"), pub.payload_hash[:12])
         console.print(table)

@@ -10,7 +10,7 @@ import sys
 from dataclasses import asdict
 
 import typer
-from rich.console import Console
+from rich.console import Console, JustifyMethod
 from rich.table import Table
 
 from quality.report import department_issues
@@ -37,9 +37,11 @@ def issues(
         return
     for department in sorted({i.department for i in found}):
         table = Table(title=f"问题清单 — {department}", show_lines=True)
-        for column, justify in [("dataset", "left"), ("severity", "left"), ("rows", "right"),
-                                ("problem", "left"), ("samples (file:row value)", "left"),
-                                ("suggested fix", "left")]:
+        columns: list[tuple[str, JustifyMethod]] = [
+            ("dataset", "left"), ("severity", "left"), ("rows", "right"),
+            ("problem", "left"), ("samples (file:row value)", "left"), ("suggested fix", "left"),
+        ]
+        for column, justify in columns:
             table.add_column(column, justify=justify)
         for i in (i for i in found if i.department == department):
             table.add_row(i.dataset, i.severity, str(i.count), i.description,

@@ -135,7 +135,7 @@ def findings_from_error(
         if data is not None:
             loc = clean_loc(loc, data)
         message = message_for(error, model)
-        if field_paths and loc and loc[0] in field_paths:
+        if field_paths and loc and isinstance(loc[0], str) and loc[0] in field_paths:
             path = base + field_paths[loc[0]] + loc[1:]
         else:
             path = base + loc

@@ -166,8 +166,8 @@ def build_parts(data: dict, file_stem: str | None) -> tuple[Parts, list[Finding]
 
 
 def _build_source(parts: Parts) -> list[Finding]:
-    servers = parts.data.get("servers")
-    if not as_list(servers) or not isinstance(servers[0], dict):
+    servers = as_list(parts.data.get("servers"))
+    if not servers or not isinstance(servers[0], dict):
         return [Finding(("servers",), "one server must name the data source (数据来源)")]
     findings = []
     if len(servers) > 1:
@@ -199,8 +199,8 @@ def _build_rule(raw: Any, path: YamlPath, column: str | None) -> tuple[RulePart 
 
 
 def _build_columns(parts: Parts) -> list[Finding]:
-    tables = parts.data.get("schema")
-    if not as_list(tables) or not isinstance(tables[0], dict):
+    tables = as_list(parts.data.get("schema"))
+    if not tables or not isinstance(tables[0], dict):
         return [Finding(("schema",), "`schema` must describe the dataset's table (one entry)")]
     findings = []
     if len(tables) > 1:

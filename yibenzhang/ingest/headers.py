@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Sequence
 
 from yibenzhang.contracts.model import Column
 
@@ -19,20 +20,23 @@ def header_key(text: object) -> str:
     return unicodedata.normalize("NFKC", str(text)).replace("\ufeff", "").strip()
 
 
-def map_columns(file: str, headers: list[object], columns: list[Column]) -> tuple[dict[str, int], list[str]]:
+def map_columns(
+    file: str, headers: Sequence[object], columns: list[Column]
+) -> tuple[dict[str, int], list[str]]:
     """{column name: header index} and the extra headers; raises naming every missing header."""
     index: dict[str, int] = {}
     for i, h in enumerate(headers):
         index.setdefault(header_key(h), i)
-    mapping, missing = {}, []
+    mapping: dict[str, int] = {}
+    missing: list[str] = []
     for col in columns:
-        i = index.get(header_key(col.source_name))
-        if i is None:
-            i = index.get(header_key(col.name))
-        if i is None:
+        found_at = index.get(header_key(col.source_name))
+        if found_at is None:
+            found_at = index.get(header_key(col.name))
+        if found_at is None:
             missing.append(f"{col.source_name} ({col.name})")
         else:
-            mapping[col.name] = i
+            mapping[col.name] = found_at
     if missing:
         found = ", ".join(str(h) for h in headers)
         raise MissingColumnsError(

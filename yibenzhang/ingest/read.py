@@ -16,6 +16,7 @@ from __future__ import annotations
 import csv
 import glob
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import duckdb
@@ -72,8 +73,7 @@ def read_source(con: duckdb.DuckDBPyConnection, contract: Contract, source_root:
     root = Path(source_root)
     for path in source_files(contract, root):
         rel = path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
-        # Bound now: _guarded calls the reader before the loop moves on.
-        done(_guarded(lambda path=path, rel=rel: reader(con, contract, path, rel, table), rel, con, table))
+        done(_guarded(partial(reader, con, contract, path, rel, table), rel, con, table))
     return ReadResult(reads)
 
 

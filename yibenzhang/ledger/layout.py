@@ -52,6 +52,6 @@ def current_version_dir(ledger_dir: Path, dataset: str) -> Path | None:
     base = dataset_dir(ledger_dir, dataset)
     if not base.is_dir():
         return None
-    versions = [p for p in base.iterdir()
-                if p.is_dir() and version_number(p.name) is not None and any(p.glob("*.parquet"))]
-    return max(versions, key=lambda p: version_number(p.name), default=None)
+    versions = {p: n for p in base.iterdir()
+                if p.is_dir() and (n := version_number(p.name)) is not None and any(p.glob("*.parquet"))}
+    return max(versions, key=versions.__getitem__, default=None)

@@ -114,10 +114,14 @@ def fingerprint(con: duckdb.DuckDBPyConnection, table: str, columns: list[str]) 
     schema = con.execute(f"DESCRIBE {q(table)}").fetchall()
     layout = ";".join(f"{name}:{typ}" for name, typ, *_ in schema if name in columns)
     cols = ", ".join(qc(c) for c in columns)
-    total, rows = con.execute(
+    sums = con.execute(
         f"SELECT coalesce(sum(hash({cols})::HUGEINT), 0), count(*) FROM {q(table)}"
     ).fetchone()
-    layout_hash = con.execute("SELECT hash(?)", [layout]).fetchone()[0]
+    hashed = con.execute("SELECT hash(?)", [layout]).fetchone()
+    if sums is None or hashed is None:  # aggregates always return one row
+        raise RuntimeError(f"fingerprint of {table}: DuckDB returned no row for an aggregate query")
+    total, rows = sums
+    layout_hash = hashed[0]
     return f"{rows}:{total}:{layout_hash}", int(rows)
 
 

@@ -60,6 +60,11 @@ def allocate_code(session: Session, category_path: str, provider_code: str) -> s
         except IntegrityError:
             pass
         sequence = _locked_sequence(session, category_path, provider_code)
+        if sequence is None:
+            raise CodeError(
+                f"the code sequence row for category {category_path} and provider {provider_code} "
+                "could not be created or found"
+            )
     if sequence.last_seq >= MAX_SEQUENCE:
         raise CodeError(
             f"no sequence number left for category {category_path} and provider {provider_code}"

@@ -180,7 +180,10 @@ def submit(session: Session, contract_path_or_text: str | Path, actor: str) -> R
         )
     if resource.state in IN_FORCE:
         if resource.approved_hash == submitted.content_hash:
-            return resource.approved_registration
+            approved = resource.approved_registration
+            if approved is None:  # an in-force resource always has one
+                raise LifecycleError(f"{resource.id!r} is {resource.state} but has no approved registration")
+            return approved
         if contract.version == resource.approved_version:
             raise _refuse(
                 resource,
@@ -340,4 +343,5 @@ def approved_contracts(session: Session) -> list[tuple[Resource, str]]:
         .where(Resource.state.in_(IN_FORCE), Resource.approved_yaml.is_not(None))
         .order_by(Resource.id)
     ).scalars()
-    return [(resource, resource.approved_yaml) for resource in rows]
+    # The query already excludes a NULL approved_yaml; the test narrows the type.
+    return [(resource, resource.approved_yaml) for resource in rows if resource.approved_yaml is not None]

@@ -53,7 +53,7 @@ def _check_counts(where: str, rows_in: int | None, loaded: int | None, quarantin
     for name, value in counts.items():
         if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 0):
             raise ValueError(f"{where}: {name} must be a non-negative integer, got {value!r}")
-    if None not in counts.values() and rows_in != loaded + quarantined:
+    if rows_in is not None and loaded is not None and quarantined is not None and rows_in != loaded + quarantined:
         raise ValueError(
             f"{where}: rows_in ({rows_in}) != rows_loaded ({loaded}) + rows_quarantined ({quarantined})"
         )

@@ -57,7 +57,11 @@ def check_personal_columns_open(parts: Parts) -> list[Finding]:
     ]
     if not personal:
         return []
-    names = ", ".join(f"{getattr(p.column, 'name', p.index)} ({p.column.personal_info.label})" for p in personal)
+    names = ", ".join(
+        f"{getattr(p.column, 'name', p.index)} ({p.column.personal_info.label})"
+        for p in personal
+        if p.column is not None  # always true (filtered above); narrows the type
+    )
     out = [Finding(_cat("open_type"), f"open data will not contain the personal-information columns {names}: the publisher removes them", "warning")]
     for p in personal:
         if getattr(p.column, "primary_key", False):

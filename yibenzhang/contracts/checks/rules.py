@@ -9,7 +9,7 @@ from typing import Any
 from yibenzhang.contracts.errors import allowed_text
 from yibenzhang.contracts.labels import CODE_RULE_LABELS
 from yibenzhang.contracts.parts import Parts, RulePart, as_list
-from yibenzhang.contracts.problems import Finding, dotted
+from yibenzhang.contracts.problems import Finding, Severity, dotted
 from yibenzhang.vocabulary import CodeRule
 
 CODE_RULES: tuple[str, ...] = tuple(CodeRule.allowed())
@@ -74,10 +74,10 @@ def _bound_problem(name: str, value: Any, col_type: str | None) -> str | None:
     return None if ok else f"{name} {value!r} must be {want}"
 
 
-def _invalid_values_problems(args: dict, col_type: str | None) -> list[tuple[str, str, str]]:
+def _invalid_values_problems(args: dict, col_type: str | None) -> list[tuple[str, str, Severity]]:
     """(argument, message, severity) triples for an invalidValues rule on a column of `col_type`."""
     kinds = [k for k in INVALID_VALUE_KINDS if any(a in args for a in k.split("/"))]
-    out = []
+    out: list[tuple[str, str, Severity]] = []
     if len(kinds) != 1:
         got = ", ".join(kinds) or "none"
         out.append(("", f"invalidValues needs exactly one of {', '.join(INVALID_VALUE_KINDS)} (got {got}); split it into several rules", "error"))
