@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from zoneinfo import ZoneInfo
 
 from quality.codes import register_code_functions
@@ -26,11 +26,12 @@ from yibenzhang.contracts.model import Contract
 from yibenzhang.duckdb_sql import candidate_table, raw_table, standardized_table
 from yibenzhang.facade import Yibenzhang
 from yibenzhang.ingest.read import SourceError, read_source
+from yibenzhang.ingest.staging import FileProblem, FileRead
 from yibenzhang.ingest.standardize import standardize
 from yibenzhang.ledger.quarantine import RowPredicate, split
 from yibenzhang.ledger.store import PromoteResult, open_ledger, uncompressed_staging
 from yibenzhang.ledger.store import promote as promote_to_ledger
-from yibenzhang.registry.runs import RunStatus
+from yibenzhang.registry.runs import ProblemKind, RunStatus
 
 Log = Callable[[str], None]
 CITY_TIMEZONE = ZoneInfo("Asia/Shanghai")  # what "today" means for the city's data
@@ -107,9 +108,8 @@ def stage(contract: Contract, platform: Yibenzhang, run_id: str, log: Log = _qui
             with uncompressed_staging(con):
                 read = read_source(con, contract, settings.source_root, raw_table(contract.id),
                                    progress=log)
-                if read.errors:
-                    # A file that cannot be read at all is the department's to fix: stop,
-                    # naming it.
+                if read.files and len(read.errors) == len(read.files):
+                    # Nothing of the delivery could be read: the run fails, naming each file.
                     raise SourceError(f"{contract.id}: " + "; ".join(read.errors))
                 standardize(con, contract, raw_table(contract.id), standardized_table(contract.id))
             predicates = [
@@ -123,14 +123,17 @@ def stage(contract: Contract, platform: Yibenzhang, run_id: str, log: Log = _qui
             )
         finally:
             con.close()
-        # split() checks rows_in = loaded + quarantined per file; the run recorder again.
-        encodings = {f.file: f.encoding for f in read.files}
+        # split() checks rows_in = loaded + quarantined per file; the run recorder again. A
+        # refused or unreadable file loaded nothing: it is listed with zeros and its problem.
+        none = {"rows_in": 0, "rows_loaded": 0, "rows_quarantined": 0}
         files = [
-            {"file": name, "encoding": encodings.get(name), **counts}
-            for name, counts in sorted(result.per_file.items())
+            {"file": f.file, "encoding": f.encoding, "delimiter": f.delimiter,
+             **result.per_file.get(f.file, none)}
+            for f in sorted(read.files, key=lambda f: f.file)
         ]
         platform.record_stage(run_id, contract.id, files,
-                              result.rows_in, result.rows_loaded, result.rows_quarantined)
+                              result.rows_in, result.rows_loaded, result.rows_quarantined,
+                              delivery_problems(read.files))
     log(f"{contract.id}: {result.rows_in} rows in, {result.rows_loaded} staged, "
         f"{result.rows_quarantined} quarantined")
     return StageOutcome(contract.id, result.rows_in, result.rows_loaded, result.rows_quarantined,
@@ -150,12 +153,25 @@ def check(contract: Contract, platform: Yibenzhang, run_id: str, log: Log = _qui
         platform.record_checks(run_id, contract.id, results, quality)
     blocking = [r for r in results if not r.passed and r.severity == "error"]
     if blocking:
-        platform.finish_run(run_id, contract.id, RunStatus.BLOCKED, message=blocked_message(blocking, rules))
+        message = blocked_message(blocking, rules)
+        platform.record_problems(run_id, contract.id, [
+            FileProblem(ProblemKind.BLOCKED_PROMOTION, message, severity="error")])
+        platform.finish_run(run_id, contract.id, RunStatus.BLOCKED, message=message)
     _rules_by_run.pop((run_id, contract.id), None)
     failed = sum(1 for r in results if not r.passed)
     log(f"{contract.id}: {len(results) - failed} checks passed, {failed} failed; "
         f"score {quality.overall:.1f}")
     return CheckOutcome(results, [r.rule_id for r in blocking], quality.overall)
+
+
+def delivery_problems(files: list[FileRead]) -> list[FileProblem]:
+    """Every file-level problem of a read, a refused or unreadable file first."""
+    problems = []
+    for f in files:
+        if f.error:
+            problems.append(FileProblem(f.error_kind, f.error, severity="error", file=f.file))
+        problems += [replace(p, file=p.file or f.file) for p in f.problems]
+    return problems
 
 
 def blocked_message(failed: list, rules: list[CompiledRule]) -> str:

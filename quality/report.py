@@ -125,8 +125,32 @@ def department_issues(platform: Yibenzhang, dataset_id: str | None = None,
         if run is None:
             continue
         groups = platform.quarantine(run.run_id, contract.id, samples=samples)
+        issues += [problem_issue(contract.id, resource.department, p) for p in run.problems]
         issues += issues_for_department(
             contract.id, resource.department, run.checks,
             [quarantine_entry(g) for g in groups], rules=compile_rules(contract),
         )
-    return issues
+    return sorted(issues, key=lambda i: (i.severity != "error", not i.rule_id.startswith("file:"), -i.count))
+
+
+# What a department does about a problem of its delivery as a whole.
+PROBLEM_FIX = {
+    "file_unreadable": "按约定编码与格式重新导出该文件 / re-export the file in the agreed encoding and format",
+    "file_refused": "按合约的表头导出，补齐缺少的列 / export with the contract's header; add the missing column",
+    "empty_file": "核对导出是否为空 / check why the export is empty",
+    "header_drift": "表头已改名：请使用合约中的列名，或登记变更 / a column was renamed: use the contract's name or register a change",
+    "extra_column": "多出的列未入库：如需共享请登记变更 / the extra column was not loaded: register a change if it is needed",
+    "malformed_records": "修正分隔符与引号后重新报送 / fix delimiters and quoting, then deliver again",
+    "declared_total": "核对接口分页是否完整 / check that every page of the API was delivered",
+    "blocked_promotion": "本次数据未入账：按阻断规则修正后重新报送 / nothing was promoted: fix what the blocking rule names, then deliver again",
+}
+
+
+def problem_issue(dataset: str, department: str, problem) -> QualityIssue:
+    """A file-level problem (or a blocked promotion) as an issue of the 问题清单."""
+    return QualityIssue(
+        dataset=dataset, department=department, rule_id=f"file:{problem.kind}", column=None,
+        severity=problem.severity, count=problem.rows or 1, description=problem.message,
+        suggested_fix=PROBLEM_FIX.get(problem.kind, SUGGESTED_FIX["quarantine"]),
+        samples=[problem.file] if problem.file else [],
+    )

@@ -32,6 +32,7 @@ from yibenzhang.facts import (
     Decision,
     FileCounts,
     InForce,
+    ProblemFact,
     QuarantineGroup,
     RegistrationFact,
     ResourceDetail,
@@ -205,11 +206,18 @@ class Yibenzhang:
             runs.start_run(session, run_id, dataset_id, contract_version=contract_version)
 
     def record_stage(self, run_id: str, dataset_id: str, files: Iterable[Any],
-                     rows_in: int, rows_loaded: int, rows_quarantined: int) -> None:
+                     rows_in: int, rows_loaded: int, rows_quarantined: int,
+                     problems: Iterable[Any] = ()) -> None:
+        """Per-file counts, the run's totals and the delivery's file-level problems."""
         with self.transaction() as session:
             run = _run_record(session, dataset_id, run_id)
             runs.record_file_loads(session, run, files)
+            runs.record_problems(session, run, problems)
             run.rows_in, run.rows_loaded, run.rows_quarantined = rows_in, rows_loaded, rows_quarantined
+
+    def record_problems(self, run_id: str, dataset_id: str, problems: Iterable[Any]) -> None:
+        with self.transaction() as session:
+            runs.record_problems(session, _run_record(session, dataset_id, run_id), problems)
 
     def record_checks(self, run_id: str, dataset_id: str, results: Iterable[Any], scores: Any) -> None:
         with self.transaction() as session:
@@ -348,11 +356,13 @@ def _facts(run: Run | None) -> RunFacts | None:
         ledger_version=run.ledger_version,
         promoted=bool(run.promoted),
         message=run.message,
-        files=[FileCounts(f.file, f.rows_in, f.rows_loaded, f.rows_quarantined, f.encoding) for f in run.file_loads],
+        files=[FileCounts(f.file, f.rows_in, f.rows_loaded, f.rows_quarantined, f.encoding, f.delimiter)
+               for f in run.file_loads],
         checks=[
             CheckFact(c.rule_id, c.dimension, c.severity, bool(c.passed), c.expectation_type, c.column,
                       c.unexpected_count, c.element_count, list(c.sample or []), c.error)
             for c in run.check_results
         ],
         scores={s.dimension: s.score for s in run.scores},
+        problems=[ProblemFact(p.kind, p.severity, p.message, p.file, p.rows) for p in run.problems],
     )

@@ -137,6 +137,7 @@ class FileCounts(_AsDict):
     rows_loaded: int
     rows_quarantined: int
     encoding: str | None = None
+    delimiter: str | None = None
 
 
 @dataclass(frozen=True)
@@ -151,6 +152,17 @@ class CheckFact(_AsDict):
     element_count: int | None = None
     sample: list[Any] = field(default_factory=list)
     error: str | None = None
+
+
+@dataclass(frozen=True)
+class ProblemFact(_AsDict):
+    """A problem of the delivery as a whole (`yibenzhang.registry.runs.ProblemKind`)."""
+
+    kind: str
+    severity: str
+    message: str
+    file: str | None = None
+    rows: int | None = None
 
 
 @dataclass(frozen=True)
@@ -171,6 +183,7 @@ class RunFacts(_AsDict):
     files: list[FileCounts] = field(default_factory=list)
     checks: list[CheckFact] = field(default_factory=list)
     scores: dict[str, float] = field(default_factory=dict)  # per dimension, plus `overall`
+    problems: list[ProblemFact] = field(default_factory=list)
 
     @property
     def overall_score(self) -> float | None:

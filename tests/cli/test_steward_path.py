@@ -123,3 +123,26 @@ def test_run_names_datasets_and_explains_each_failure_in_one_line(steward_env):
 def test_run_needs_ids_or_all(steward_env):
     result = ybz("run")
     assert result.exit_code == 2 and "--all" in result.output, result.output
+
+
+def test_a_refused_file_is_reported_and_the_other_files_load(steward_env, tmp_path):
+    sources = tmp_path / "deliveries" / "firms"
+    bad = sources / "part2.csv"
+    bad.write_text("统一社会信用代码,企业名,登记状态\n" + credit_code(99) + ",某公司,存续\n", encoding="utf-8")
+    assert ybz("registry", "submit", str(steward_env), "--actor", "dept_user").exit_code == 0
+    assert ybz("registry", "approve", "--all-pending", "--actor", "steward").exit_code == 0
+
+    result = ybz("run", "firms_ok", "firms_too_few", "--json")
+    by_id = {d["id"]: d for d in json.loads(result.stdout)["datasets"]}
+    ok = by_id["firms_ok"]
+    assert ok["status"] == "succeeded" and ok["rows_loaded"] == ROWS, (
+        f"the good file must load although part2.csv is refused: {ok}")
+
+    issues = ybz("quality", "issues", "--json")
+    assert issues.exit_code == 0, issues.output
+    found = json.loads(issues.stdout)
+    refused = [i for i in found if i["dataset"] == "firms_ok" and i["rule_id"] == "file:file_refused"]
+    assert refused and "part2.csv" in refused[0]["description"], f"the refused file must be in the 问题清单: {found}"
+    assert "企业名称" in refused[0]["description"], "the message names the missing column"
+    blocked = [i for i in found if i["dataset"] == "firms_too_few" and i["rule_id"] == "file:blocked_promotion"]
+    assert blocked and blocked[0]["severity"] == "error", f"a blocked promotion must be in the 问题清单: {found}"

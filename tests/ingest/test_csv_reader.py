@@ -74,7 +74,9 @@ def test_ragged_lines_are_kept_with_a_problem_and_do_not_shift_numbering(tmp_pat
     assert set(problems) == {2, 3}, f"only the ragged rows carry a problem: {problems}"
     assert "line 3" in problems[2] and "2 fields" in problems[2] and "header has 3" in problems[2]
     assert got[1]["name"] == "b" and got[1]["amount"] is None, "values of a short line kept by position"
-    assert len(f.problems) == 2
+    [note] = f.problems  # one problem of the file, naming every ragged line
+    assert (note.kind, note.rows) == ("malformed_records", 2), note
+    assert "line 3" in note.message and "line 4" in note.message, note.message
 
 
 def test_missing_declared_column_is_a_file_error_naming_file_and_header(tmp_path):
@@ -91,7 +93,8 @@ def test_missing_declared_column_is_a_file_error_naming_file_and_header(tmp_path
 def test_extra_headers_are_ignored_but_reported_and_fullwidth_headers_match(tmp_path):
     write(tmp_path / "a.csv", "备注,金额,编码, 名称 \nx,1,9,n\n")
     _, result, got = load(tmp_path)
-    assert result.files[0].problems == ["a.csv: extra column(s) ignored: 备注"]
+    assert [(p.kind, p.message) for p in result.files[0].problems] == [
+        ("extra_column", "a.csv: column(s) not in the contract, not loaded: 备注")]
     assert (got[0]["code"], got[0]["name"], got[0]["amount"]) == ("9", "n", "1")
 
 

@@ -75,7 +75,8 @@ def test_sqlite_table_rows_numbered_by_rowid_and_values_as_text(tmp_path):
     result = read_source(con, c, tmp_path, "raw")
     f = result.files[0]
     assert f.error is None and f.rows_in == 2, f
-    assert f.problems == ["mz.db: extra column(s) ignored: 备注"]
+    assert [(p.kind, p.message) for p in f.problems] == [
+        ("extra_column", "mz.db: column(s) not in the contract, not loaded: 备注")]
     got = rows(con, "SELECT * FROM raw ORDER BY _row")
     assert [(r["_row"], r["uscc"], r["staff"], r["_line"]) for r in got] == [(1, "007", "10", None), (3, "009", "2", None)]
 

@@ -23,7 +23,7 @@ from yibenzhang.duckdb_sql import quote_table, string_literal
 from yibenzhang.ingest.csv_scan import CsvLayout, CsvScanner
 from yibenzhang.ingest.encoding import detect_encoding, transcode, utf8_chunks
 from yibenzhang.ingest.headers import map_columns
-from yibenzhang.ingest.staging import FileRead
+from yibenzhang.ingest.staging import FileProblem, FileRead, extra_columns_problem
 
 QUOTE = '"'
 INLINE_MAX = 1000  # small lookup tables go inline as VALUES (registering Arrow costs more)
@@ -71,12 +71,13 @@ def read_csv_file(con: duckdb.DuckDBPyConnection, contract: Contract, path: Path
             transcode(path, encoding, utf8_path, on_chunk=scanner.feed)
         layout = scanner.finish()
         if layout.header is None:
-            return FileRead(file=rel, rows_in=0, encoding=encoding, problems=[f"{rel}: empty file"])
+            return FileRead(file=rel, rows_in=0, encoding=encoding,
+                            problems=[FileProblem("empty_file", f"{rel}: empty file")])
         if "\r" in layout.header:
             raise ValueError(f"{rel}: lines end with a bare CR (classic Mac); re-save with LF or CRLF")
         headers = next(csv.reader([layout.header], delimiter=source.delimiter, quotechar=QUOTE))
         mapping, extra = map_columns(rel, headers, contract.columns)
-        problems = [f"{rel}: extra column(s) ignored: {', '.join(extra)}"] if extra else []
+        problems = [extra_columns_problem(rel, extra)] if extra else []
         loaded = _insert_parsed(con, contract, utf8_path, rel, table, layout, mapping, source.delimiter)
     if loaded != layout.rows:
         raise ValueError(
@@ -84,8 +85,12 @@ def read_csv_file(con: duckdb.DuckDBPyConnection, contract: Contract, path: Path
             f"(encoding {encoding}); check quoting and the delimiter {source.delimiter!r}"
         )
     _mark_ragged(con, rel, table, layout)
-    problems += [_ragged_problem(rel, r, layout.fields) for r in layout.ragged]
-    return FileRead(file=rel, rows_in=layout.rows, encoding=encoding, problems=problems)
+    if layout.ragged:
+        notes = "; ".join(_ragged_problem(rel, r, layout.fields) for r in layout.ragged[:5])
+        more = f" (+{len(layout.ragged) - 5} more)" if len(layout.ragged) > 5 else ""
+        problems.append(FileProblem("malformed_records", notes + more, rows=len(layout.ragged)))
+    return FileRead(file=rel, rows_in=layout.rows, encoding=encoding, delimiter=source.delimiter,
+                    problems=problems)
 
 
 def _line_steps(layout: CsvLayout) -> pa.Table:

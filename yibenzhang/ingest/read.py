@@ -85,4 +85,6 @@ def _guarded(read: Callable[[], FileRead], file: str, con=None, table: str | Non
         if con is not None and table:
             # Whatever part of the file got in is taken out: the file is rejected as a whole.
             con.execute(f"DELETE FROM {quote_table(table)} WHERE _file = ?", [file])
-        return FileRead(file=file, rows_in=0, error=str(exc) if file in str(exc) else f"{file}: {exc}")
+        kind = "file_refused" if isinstance(exc, MissingColumnsError) else "file_unreadable"
+        return FileRead(file=file, rows_in=0, error=str(exc) if file in str(exc) else f"{file}: {exc}",
+                        error_kind=kind)

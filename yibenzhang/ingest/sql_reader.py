@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from yibenzhang.contracts.model import Contract
 from yibenzhang.duckdb_sql import quote_table
 from yibenzhang.ingest.headers import map_columns
-from yibenzhang.ingest.staging import FileRead
+from yibenzhang.ingest.staging import FileRead, extra_columns_problem
 from yibenzhang.ingest.xlsx_reader import cell_text
 
 BATCH = 50_000
@@ -83,5 +83,5 @@ def read_sql(con: duckdb.DuckDBPyConnection, contract: Contract, source_root: Pa
                 rows_in += len(batch)
     finally:
         engine.dispose()
-    problems = [f"{file}: extra column(s) ignored: {', '.join(extra)}"] if extra else []
+    problems = [extra_columns_problem(file, extra)] if extra else []
     return FileRead(file=file, rows_in=rows_in, encoding=None, problems=problems)

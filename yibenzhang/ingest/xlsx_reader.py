@@ -20,7 +20,7 @@ from openpyxl import load_workbook
 from yibenzhang.contracts.model import Contract
 from yibenzhang.duckdb_sql import quote_table
 from yibenzhang.ingest.headers import map_columns
-from yibenzhang.ingest.staging import FileRead
+from yibenzhang.ingest.staging import FileProblem, FileRead, extra_columns_problem
 
 BATCH = 20_000
 
@@ -56,7 +56,7 @@ def read_xlsx_file(con: duckdb.DuckDBPyConnection, contract: Contract, path: Pat
             raise ValueError(f"{rel}: sheet {ws.title!r} has no row {header_row} (the declared header row)")
         mapping, extra = map_columns(f"{rel} sheet {ws.title} row {header_row}", list(header), contract.columns)
         width = len([h for h in header if h is not None and str(h).strip()])
-        problems = [f"{rel}: extra column(s) ignored: {', '.join(extra)}"] if extra else []
+        problems = [extra_columns_problem(rel, extra)] if extra else []
         names = [c.name for c in contract.columns] + ["_file", "_row", "_line", "_problem"]
         batch: list[list] = []
         rows_in = 0
@@ -77,7 +77,7 @@ def read_xlsx_file(con: duckdb.DuckDBPyConnection, contract: Contract, path: Pat
                 batch = []
         _flush(con, table, names, batch)
         if rows_in == 0:
-            problems.append(f"{rel}: no data rows below the header")
+            problems.append(FileProblem("empty_file", f"{rel}: no data rows below the header"))
         return FileRead(file=rel, rows_in=rows_in, encoding=None, problems=problems)
     finally:
         wb.close()

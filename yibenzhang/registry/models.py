@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     DateTime,
     ForeignKey,
@@ -206,6 +207,9 @@ class Run(Base):
     scores: Mapped[list[QualityScore]] = relationship(
         back_populates="run", order_by="QualityScore.id", cascade="all, delete-orphan"
     )
+    problems: Mapped[list[RunProblem]] = relationship(
+        back_populates="run", order_by="RunProblem.id", cascade="all, delete-orphan"
+    )
 
 
 class FileLoad(Base):
@@ -220,8 +224,42 @@ class FileLoad(Base):
     rows_loaded: Mapped[int] = mapped_column(Integer)
     rows_quarantined: Mapped[int] = mapped_column(Integer)
     encoding: Mapped[str | None] = mapped_column(String(32))
+    delimiter: Mapped[str | None] = mapped_column(String(8))  # as detected when `auto`
 
     run: Mapped[Run] = relationship(back_populates="file_loads")
+
+
+class RunProblem(Base):
+    """A problem of a delivery rather than of a row: a file refused or unreadable, header
+    drift, an extra column, a declared total that differs, a blocked promotion. Each goes to
+    the department's 问题清单 with its file and reason."""
+
+    __tablename__ = "run_problems"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    run_pk: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), index=True)
+    dataset_id: Mapped[str] = mapped_column(String(64), index=True)
+    file: Mapped[str | None] = mapped_column(String(500))  # None: the dataset as a whole
+    kind: Mapped[str] = mapped_column(String(32))  # ProblemKind value
+    severity: Mapped[str] = mapped_column(String(16))  # error: something was not loaded
+    message: Mapped[str] = mapped_column(Text)
+    rows: Mapped[int | None] = mapped_column(Integer)  # records affected, when known
+
+    run: Mapped[Run] = relationship(back_populates="problems")
+
+
+class SourceFile(Base):
+    """A source file an append-only dataset has loaded (by content), so a run takes only new
+    files."""
+
+    __tablename__ = "source_files"
+
+    dataset_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    file: Mapped[str] = mapped_column(String(500), primary_key=True)
+    size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    run_id: Mapped[str] = mapped_column(String(64))
+    loaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class CheckResult(Base):
@@ -308,6 +346,8 @@ __all__ = [
     "Registration",
     "Resource",
     "Run",
+    "RunProblem",
+    "SourceFile",
     "Transition",
     "UTCDateTime",
     "utcnow",

@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from yibenzhang.registry.models import CheckResult, FileLoad, QualityScore, Run, utcnow
+from yibenzhang.registry.models import CheckResult, FileLoad, QualityScore, Run, RunProblem, utcnow
 from yibenzhang.vocabulary import QualityDimension, Severity
 
 
@@ -36,6 +36,19 @@ class RunStatus(StrEnum):
 
 
 FINAL_STATUSES = tuple(s for s in RunStatus if s.is_final)
+
+
+class ProblemKind(StrEnum):
+    """What went wrong with a delivery as a whole (not with one row): `run_problems.kind`."""
+
+    FILE_UNREADABLE = "file_unreadable"  # bytes, text or JSON that cannot be decoded or parsed
+    FILE_REFUSED = "file_refused"  # readable, but not this dataset's layout (a required column missing)
+    EMPTY_FILE = "empty_file"
+    HEADER_DRIFT = "header_drift"  # a column delivered under a former name (an alias)
+    EXTRA_COLUMN = "extra_column"  # a column the contract does not know: reported, not loaded
+    MALFORMED_RECORDS = "malformed_records"  # ragged lines and the like (the rows are quarantined)
+    DECLARED_TOTAL = "declared_total"  # an API envelope's total differs from the records read
+    BLOCKED_PROMOTION = "blocked_promotion"  # blocking checks failed: nothing promoted
 OVERALL = "overall"  # the dataset's overall score next to the per-dimension ones
 
 _MISSING = object()
@@ -89,6 +102,7 @@ def start_run(
         run.file_loads.clear()
         run.check_results.clear()
         run.scores.clear()
+        run.problems.clear()
         run.finished_at = run.rows_in = run.rows_loaded = run.rows_quarantined = None
         run.ledger_version = run.message = None
         run.promoted = False
@@ -154,8 +168,27 @@ def record_file_loads(session: Session, run: Run | int, loads: Iterable[Any]) ->
             rows_loaded=loaded,
             rows_quarantined=quarantined,
             encoding=_get(item, "encoding", None),
+            delimiter=_get(item, "delimiter", None),
         )
         run.file_loads.append(record)
+        records.append(record)
+    session.flush()
+    return records
+
+
+def record_problems(session: Session, run: Run | int, problems: Iterable[Any]) -> list[RunProblem]:
+    """File-level problems: items with kind, message and optionally file, severity, rows."""
+    run = _run(session, run)
+    records = []
+    for item in problems:
+        kind = ProblemKind(str(_get(item, "kind")))
+        severity = str(_get(item, "severity", "warning"))
+        if severity not in Severity.allowed():
+            raise ValueError(f"run {run.run_id}/{run.dataset_id} problem {kind}: severity {severity!r} "
+                             f"is not one of {Severity.allowed()}")
+        record = RunProblem(dataset_id=run.dataset_id, file=_get(item, "file", None), kind=kind.value,
+                            severity=severity, message=str(_get(item, "message")), rows=_get(item, "rows", None))
+        run.problems.append(record)
         records.append(record)
     session.flush()
     return records
