@@ -62,3 +62,8 @@ def candidate_table(dataset_id: str) -> str:
 def problems_table(table: str) -> str:
     """The values of `table` that could not be standardized, one row per problem."""
     return f"{table}__problems"
+
+
+def notes_table(table: str) -> str:
+    """Values of `table` loaded with a finding (fixed or flagged), one row per finding."""
+    return f"{table}__notes"

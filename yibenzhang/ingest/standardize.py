@@ -12,7 +12,7 @@ from __future__ import annotations
 import duckdb
 
 from yibenzhang.contracts.model import Contract
-from yibenzhang.duckdb_sql import problems_table
+from yibenzhang.duckdb_sql import notes_table, problems_table
 from yibenzhang.duckdb_sql import quote_column as qc
 from yibenzhang.duckdb_sql import quote_table as q
 from yibenzhang.duckdb_sql import string_literal as lit
@@ -75,18 +75,33 @@ def standardize_sql(contract: Contract, raw_table: str) -> str:
         f"CASE WHEN _problem IS NOT NULL THEN {{'column': NULL::VARCHAR, 'value': NULL::VARCHAR, "
         f"'reason': _problem, 'rule_id': {lit(READ_PROBLEM_RULE)}}} END"
     )
+    # Notes: values standardization changed or flagged without rejecting the row (e.g. an
+    # approximate number, a missing-value code, swapped coordinates put right). Each entry is a
+    # CASE giving {column, value, reason, rule_id} or NULL, like a failure.
+    notes: list[str] = []
     typed = [f"CAST({qc(c.name)} AS {ex.SQL_TYPES[c.type]}) AS {qc(c.name)}" for c in contract.columns]
-    problems = f"list_filter([{', '.join(failures)}], lambda p: p IS NOT NULL)"
-    return f"SELECT {', '.join(typed)}, _file, _row, _line, {problems} AS _std_problems FROM ({sql})"
+    return (f"SELECT {', '.join(typed)}, _file, _row, _line, {_entries(failures)} AS _std_problems, "
+            f"{_entries(notes)} AS _std_notes FROM ({sql})")
+
+
+_ENTRY_TYPE = 'STRUCT("column" VARCHAR, value VARCHAR, reason VARCHAR, rule_id VARCHAR)'
+
+
+def _entries(cases: list[str]) -> str:
+    """A list of the non-NULL entries; typed even when there are none."""
+    return f"list_filter([{', '.join(cases + [f'NULL::{_ENTRY_TYPE}'])}], lambda p: p IS NOT NULL)"
 
 
 def standardize(con: duckdb.DuckDBPyConnection, contract: Contract, raw_table: str, out_table: str) -> None:
-    out, prob = q(out_table), q(problems_table(out_table))
+    """Create `out_table`, its problems table (rows to quarantine) and its notes table (rows
+    loaded with a finding for the department)."""
+    out = q(out_table)
     con.execute(f"CREATE OR REPLACE TABLE {out} AS {standardize_sql(contract, raw_table)}")
-    con.execute(
-        f"CREATE OR REPLACE TABLE {prob} AS SELECT _file, _row, _line, p.column AS \"column\", "
-        f"p.value AS value, p.reason AS reason, p.rule_id AS rule_id "
-        f"FROM (SELECT _file, _row, _line, unnest(_std_problems) AS p FROM {out} "
-        f"WHERE len(_std_problems) > 0) ORDER BY _file, _row"
-    )
-    con.execute(f"ALTER TABLE {out} DROP COLUMN _std_problems")
+    for entries, table in (("_std_problems", problems_table(out_table)), ("_std_notes", notes_table(out_table))):
+        con.execute(
+            f"CREATE OR REPLACE TABLE {q(table)} AS SELECT _file, _row, _line, p.column AS \"column\", "
+            f"p.value AS value, p.reason AS reason, p.rule_id AS rule_id "
+            f"FROM (SELECT _file, _row, _line, unnest({entries}) AS p FROM {out} "
+            f"WHERE len({entries}) > 0) ORDER BY _file, _row"
+        )
+        con.execute(f"ALTER TABLE {out} DROP COLUMN {entries}")
