@@ -23,11 +23,12 @@ from quality.gx_duckdb import run_checks
 from quality.rules import CompiledRule, compile_rules
 from quality.score import score
 from yibenzhang.contracts.model import Contract
-from yibenzhang.duckdb_sql import candidate_table, raw_table, standardized_table
+from yibenzhang.duckdb_sql import candidate_table, notes_table, raw_table, standardized_table
 from yibenzhang.facade import Yibenzhang
 from yibenzhang.ingest.read import SourceError, read_source
 from yibenzhang.ingest.staging import FileProblem, FileRead
 from yibenzhang.ingest.standardize import standardize
+from yibenzhang.ledger.findings import clear_findings, record_notes, record_rule_violations
 from yibenzhang.ledger.quarantine import RowPredicate, split
 from yibenzhang.ledger.store import PromoteResult, open_ledger, uncompressed_staging
 from yibenzhang.ledger.store import promote as promote_to_ledger
@@ -121,6 +122,9 @@ def stage(contract: Contract, platform: Yibenzhang, run_id: str, log: Log = _qui
                 con, run_id, contract.id, standardized_table(contract.id), predicates,
                 candidate_table(contract.id), primary_key=contract.primary_key,
             )
+            clear_findings(con, run_id, contract.id)
+            record_notes(con, run_id, contract.id, notes_table(standardized_table(contract.id)),
+                         candidate_table(contract.id))
         finally:
             con.close()
         # split() checks rows_in = loaded + quarantined per file; the run recorder again. A
@@ -151,6 +155,7 @@ def check(contract: Contract, platform: Yibenzhang, run_id: str, log: Log = _qui
         rows_in, rows_quarantined = platform.run_counts(run_id, contract.id)
         quality = score(results, rows_in, rows_quarantined)
         platform.record_checks(run_id, contract.id, results, quality)
+        record_warning_rows(platform, contract, run_id, rules, results)
     blocking = [r for r in results if not r.passed and r.severity == "error"]
     if blocking:
         message = blocked_message(blocking, rules)
@@ -162,6 +167,23 @@ def check(contract: Contract, platform: Yibenzhang, run_id: str, log: Log = _qui
     log(f"{contract.id}: {len(results) - failed} checks passed, {failed} failed; "
         f"score {quality.overall:.1f}")
     return CheckOutcome(results, [r.rule_id for r in blocking], quality.overall)
+
+
+def record_warning_rows(platform: Yibenzhang, contract: Contract, run_id: str,
+                        rules: list[CompiledRule], results: list) -> None:
+    """Every loaded row a failed warning rule flags, as findings for the 问题清单."""
+    failed = {r.rule_id for r in results if not r.passed}
+    warnings = [r for r in rules if r.rule_id in failed and r.row_level and not r.blocking]
+    if not warnings:
+        return
+    con = open_ledger(platform.settings.ledger_db)
+    try:
+        register_code_functions(con)  # code-rule predicates call the check macros
+        for rule in warnings:
+            record_rule_violations(con, run_id, contract.id, candidate_table(contract.id), rule.rule_id,
+                                   rule.column, rule.violation_sql(), rule.reason)
+    finally:
+        con.close()
 
 
 def delivery_problems(files: list[FileRead]) -> list[FileProblem]:

@@ -8,7 +8,7 @@ issues with located samples (`file:row 'value'`) and a suggested fix.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from quality.rules import compile_rules
@@ -125,9 +125,14 @@ def department_issues(platform: Yibenzhang, dataset_id: str | None = None,
         if run is None:
             continue
         groups = platform.quarantine(run.run_id, contract.id, samples=samples)
+        found = {g.rule_id: g for g in platform.findings(run.run_id, contract.id, samples=samples)}
+        # A failed warning rule's samples come from its findings: every row when asked.
+        checks = [replace(c, sample=found[c.rule_id].samples) if c.rule_id in found else c for c in run.checks]
+        checked = {c.rule_id for c in run.checks}
         issues += [problem_issue(contract.id, resource.department, p) for p in run.problems]
+        issues += [note_issue(contract.id, resource.department, g) for g in found.values() if g.rule_id not in checked]
         issues += issues_for_department(
-            contract.id, resource.department, run.checks,
+            contract.id, resource.department, checks,
             [quarantine_entry(g) for g in groups], rules=compile_rules(contract),
         )
     return sorted(issues, key=lambda i: (i.severity != "error", not i.rule_id.startswith("file:"), -i.count))
@@ -144,6 +149,15 @@ PROBLEM_FIX = {
     "declared_total": "核对接口分页是否完整 / check that every page of the API was delivered",
     "blocked_promotion": "本次数据未入账：按阻断规则修正后重新报送 / nothing was promoted: fix what the blocking rule names, then deliver again",
 }
+
+
+def note_issue(dataset: str, department: str, group: QuarantineGroup) -> QualityIssue:
+    """Rows loaded with a standardization note (a value fixed or flagged): a warning."""
+    return QualityIssue(
+        dataset=dataset, department=department, rule_id=f"note:{group.rule_id}", column=group.column,
+        severity="warning", count=group.count, description=f"{group.count} rows loaded with a note: {group.reason}",
+        suggested_fix=SUGGESTED_FIX["quarantine"], samples=list(group.samples),
+    )
 
 
 def problem_issue(dataset: str, department: str, problem) -> QualityIssue:

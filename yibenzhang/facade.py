@@ -41,6 +41,7 @@ from yibenzhang.facts import (
     Submission,
     TransitionFact,
 )
+from yibenzhang.ledger.findings import FINDINGS
 from yibenzhang.ledger.quarantine_report import quarantine_groups
 from yibenzhang.registry import lifecycle, runs
 from yibenzhang.registry.db import session_scope, upgrade
@@ -198,6 +199,12 @@ class Yibenzhang:
         """Quarantined rows of a run grouped by rule; `samples=None` lists every row."""
         return [QuarantineGroup(*row) for row in
                 quarantine_groups(self.settings.ledger_db, run_id, dataset_id, samples)]
+
+    def findings(self, run_id: str, dataset_id: str | None = None,
+                 samples: int | None = 3) -> list[QuarantineGroup]:
+        """Loaded rows of a run with a finding (a note or a failed warning rule), by rule."""
+        return [QuarantineGroup(*row) for row in
+                quarantine_groups(self.settings.ledger_db, run_id, dataset_id, samples, table=FINDINGS)]
 
     # Run recording, step by step (pipelines/flow.py): each call is one transaction.
 

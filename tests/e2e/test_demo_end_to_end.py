@@ -167,3 +167,17 @@ def test_department_issue_list_locates_every_problem(first_run):
     warning = [i for i in issues if i.rule_id == "legal_rep_id_valid"]
     assert warning and warning[0].severity == "warning", "the bad ID numbers must be reported as a warning"
     assert "GB 11643" in warning[0].suggested_fix, warning[0].suggested_fix
+
+
+def test_all_samples_lists_every_flagged_row_of_a_warning(first_run):
+    from quality.report import department_issues
+    from yibenzhang.facade import Yibenzhang
+
+    platform = Yibenzhang()
+    [few] = [i for i in department_issues(platform, "enterprise_registry") if i.rule_id == "legal_rep_id_valid"]
+    [every] = [i for i in department_issues(platform, "enterprise_registry", samples=None)
+               if i.rule_id == "legal_rep_id_valid"]
+    assert len(few.samples) == min(3, few.count), few
+    assert len(every.samples) == every.count > 3, (
+        f"--all-samples must list each of the {every.count} flagged rows, got {len(every.samples)}")
+    assert all(":" in s and "'" in s for s in every.samples), "each sample is file:row 'value'"

@@ -25,9 +25,10 @@ SAMPLES_PER_REASON = 3
 def issues(
     dataset: str = typer.Argument(None, help="Only this dataset id (default: every approved dataset)."),
     as_json: bool = typer.Option(False, "--json", help="Print the issues as JSON."),
+    all_samples: bool = typer.Option(False, "--all-samples", help="Every affected row, not three samples."),
 ) -> None:
     """List what each department must fix, from the latest run of its datasets."""
-    found = department_issues(Yibenzhang(), dataset)
+    found = department_issues(Yibenzhang(), dataset, samples=None if all_samples else SAMPLES_PER_REASON)
     if as_json:
         typer.echo(json.dumps([asdict(i) for i in found], ensure_ascii=False, indent=2, default=str))
         return
@@ -44,6 +45,7 @@ def issues(
         for column, justify in columns:
             table.add_column(column, justify=justify)
         for i in (i for i in found if i.department == department):
+            shown = i.samples if all_samples else i.samples[:SAMPLES_PER_REASON]
             table.add_row(i.dataset, i.severity, str(i.count), i.description,
-                          "\n".join(str(s) for s in i.samples[:SAMPLES_PER_REASON]), i.suggested_fix)
+                          "\n".join(str(s) for s in shown), i.suggested_fix)
         console.print(table)

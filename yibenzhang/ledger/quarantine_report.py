@@ -1,4 +1,5 @@
-"""Read side of the quarantine table: rows of a run grouped by rule, with located samples.
+"""Read side of the quarantine and findings tables: rows of a run grouped by rule, with
+located samples.
 
 Opens the ledger read-only, so a report can run while a pipeline holds no write lock; a ledger
 that was never written (no file, no quarantine table yet) reports nothing.
@@ -10,31 +11,35 @@ from pathlib import Path
 
 import duckdb
 
+from yibenzhang.ledger.findings import FINDINGS
 from yibenzhang.ledger.quarantine import QUARANTINE
 
-GROUPS_SQL = f"""
+GROUPS_SQL = """
     SELECT dataset, rule_id, "column", count(DISTINCT (file, row)) AS n, min(reason) AS reason,
            list(file || ':' || row || coalesce(' ''' || value || '''', '') ORDER BY file, row)
                [1:?] AS samples
-    FROM {QUARANTINE}
+    FROM {table}
     WHERE run_id = ? AND (? IS NULL OR dataset = ?)
     GROUP BY dataset, rule_id, "column"
     ORDER BY dataset, n DESC, rule_id
 """
 
 
-def quarantine_groups(ledger_db: Path, run_id: str, dataset: str | None = None,
-                      samples: int | None = 3) -> list[tuple[str, str, str | None, int, str, list[str]]]:
+def quarantine_groups(ledger_db: Path, run_id: str, dataset: str | None = None, samples: int | None = 3,
+                      table: str = QUARANTINE) -> list[tuple[str, str, str | None, int, str, list[str]]]:
     """(dataset, rule_id, column, distinct rows, reason, samples) per rule of one run, most
-    frequent first within each dataset. `samples=None` returns every affected row."""
+    frequent first within each dataset. `samples=None` returns every affected row. `table`:
+    the quarantine (rows not loaded) or FINDINGS (rows loaded with a finding)."""
+    if table not in (QUARANTINE, FINDINGS):
+        raise ValueError(f"no grouped report of table {table!r}")
     if not Path(ledger_db).exists():
         return []
     con = duckdb.connect(str(ledger_db), read_only=True)
     try:
         # DuckDB list slices take an upper bound; a huge one means "all".
         limit = samples if samples is not None else 2**62
-        return [tuple(row) for row in con.execute(GROUPS_SQL, [limit, run_id, dataset, dataset]).fetchall()]
-    except duckdb.CatalogException:  # no quarantine table yet: nothing was ever ingested
+        return [tuple(row) for row in con.execute(GROUPS_SQL.format(table=table), [limit, run_id, dataset, dataset]).fetchall()]
+    except duckdb.CatalogException:  # no such table yet: nothing was ever ingested
         return []
     finally:
         con.close()
