@@ -18,6 +18,8 @@ from pathlib import Path
 
 import yaml
 
+from yibenzhang.categories import CATALOGS, CLASSES
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CONTRACTS_DIR = REPO_ROOT / "contracts"
 
@@ -101,7 +103,10 @@ def variant(base: dict, index: int, rng: random.Random, dept_prefix: str) -> Gen
     if level == "core" and meta.get("share_type") == "unconditional":
         # Core data is never shared unconditionally (contract rule): the strictest reading.
         meta.update(share_type="conditional", share_condition=meta.get("share_condition") or "仅限政务部门履职使用。")
-    meta["category"] = {**meta["category"], "catalog": f"{rng.randint(1, 30):03d}"}
+    # Any 目 of the city's tree whose 类 fits the layout's resource attribute.
+    fitting = [path for path in CATALOGS if CLASSES[path[0]][1] == meta["resource_attribute"]]
+    class_, item, catalog = rng.choice(fitting)
+    meta["category"] = {**meta["category"], "class": class_, "item": item, "catalog": catalog}
     text = yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
     return Generated(dataset_id, title, level, open_type, text)
 

@@ -16,7 +16,7 @@ def test_open_general_package_has_metadata_and_a_download_without_personal_colum
     assert package["owner_org"] == organization_name("102021") == "dept-102021"
     assert package["private"] is False
     assert package["security_level"] == "general" and package["share_type"] == "conditional"
-    assert package["category"] == "101002" and package["freshness"] == "fresh"
+    assert package["category"] == "102001" and package["freshness"] == "fresh"
     assert package["quality_score"] == 95.0 and package["last_updated"] == "2026-11-20T02:00:00"
     [resource] = package["resources"]
     assert "法定代表人身份证号" in resource["description"] and "已删除" in resource["description"]

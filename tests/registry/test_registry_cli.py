@@ -35,11 +35,11 @@ def test_submit_approve_list_show(ybz_home, contracts_dir, monkeypatch):
 
     result = run("approve", "enterprise_registry", "--actor", "reviewer", "--reason", "同意")
     assert result.exit_code == 0, result.output
-    assert "code 101002/1020210001" in result.output
+    assert "code 102001/1020210001" in result.output
 
     rows = json.loads(run("list", "--json").output)
     assert [(r["id"], r["resource_code"], r["state"], r["security_level_label"]) for r in rows] == [
-        ("enterprise_registry", "101002/1020210001", "approved", "重要数据")
+        ("enterprise_registry", "102001/1020210001", "approved", "重要数据")
     ]
     assert rows[0]["last_transition"]["actor"] == "reviewer"
 
@@ -52,9 +52,9 @@ def test_submit_approve_list_show(ybz_home, contracts_dir, monkeypatch):
     assert (ybz_home / "registry.db").is_file(), "the registry lives under YBZ_HOME"
 
     table = run("list")
-    assert table.exit_code == 0 and "│ enterprise_registry │ 101002/1020210001 │" in table.output
+    assert table.exit_code == 0 and "│ enterprise_registry │ 102001/1020210001 │" in table.output
     shown = run("show", "enterprise_registry")
-    assert shown.exit_code == 0 and "ybz-101002-1020210001" in shown.output
+    assert shown.exit_code == 0 and "ybz-102001-1020210001" in shown.output
 
 
 def test_refusals_exit_1_with_the_reason(ybz_home, contracts_dir, tmp_path):

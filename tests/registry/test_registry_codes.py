@@ -57,13 +57,13 @@ def test_codes_are_deterministic_for_the_same_registration_order(tmp_path, contr
                 _register(session, contract_yaml, "a_data"),
                 _register(session, contract_yaml, "b_data", provider_code="102099"),
                 _register(session, contract_yaml, "c_data"),
-                _register(session, contract_yaml, "d_data", category={"item": "02"}),
+                _register(session, contract_yaml, "d_data", category={"item": "01"}),
             ]
         engine.dispose()
         return codes
 
     first = register_all("one.db")
-    assert first == ["101002/1020210001", "101002/1020990001", "101002/1020210002", "102002/1020210001"], (
+    assert first == ["102001/1020210001", "102001/1020990001", "102001/1020210002", "101001/1020210001"], (
         "sequences are counted per (category path, provider code)"
     )
     assert register_all("two.db") == first, "the same registrations in a fresh registry give the same codes"
@@ -71,7 +71,7 @@ def test_codes_are_deterministic_for_the_same_registration_order(tmp_path, contr
 
 def test_code_is_kept_across_changes(session, contract_yaml):
     code = _register(session, contract_yaml, "enterprise_registry")
-    lc.submit(session, contract_yaml(version="1.1.0", category={"catalog": "009"}), "dept")
+    lc.submit(session, contract_yaml(version="1.1.0", category={"catalog": "002"}), "dept")
     resource = lc.approve(session, "enterprise_registry", "reviewer")
     assert resource.resource_code == code, "recategorising in a change does not recode the resource"
 
@@ -80,7 +80,7 @@ def test_codes_are_never_reused_after_withdrawal(session, contract_yaml):
     first = _register(session, contract_yaml, "old_data")
     lc.withdraw(session, "old_data", "bureau", "停用")
     second = _register(session, contract_yaml, "new_data")
-    assert (first, second) == ("101002/1020210001", "101002/1020210002")
+    assert (first, second) == ("102001/1020210001", "102001/1020210002")
     sequence = session.execute(select(CodeSequence)).scalar_one()
     assert sequence.last_seq == 2
 
@@ -88,7 +88,7 @@ def test_codes_are_never_reused_after_withdrawal(session, contract_yaml):
 def test_rejected_initial_consumes_no_number(session, contract_yaml):
     lc.submit(session, contract_yaml(id="rejected_data"), "dept")
     lc.reject(session, "rejected_data", "reviewer", "不予登记")
-    assert _register(session, contract_yaml, "accepted_data") == "101002/1020210001"
+    assert _register(session, contract_yaml, "accepted_data") == "102001/1020210001"
 
 
 def test_sequence_exhaustion_is_reported(session):

@@ -30,7 +30,7 @@ def test_full_lifecycle_records_every_transition(session, contract_yaml):
 
     lc.approve(session, DATASET, "reviewer", "材料齐全")
     assert resource.state == "approved"
-    assert resource.resource_code == "101002/1020210001", resource.resource_code
+    assert resource.resource_code == "102001/1020210001", resource.resource_code
     assert resource.approved_yaml == text and resource.approved_version == "1.0.0"
     assert [(r.id, y) for r, y in lc.approved_contracts(session)] == [(DATASET, text)]
 
@@ -43,7 +43,7 @@ def test_full_lifecycle_records_every_transition(session, contract_yaml):
     session.expire_all()
     resource = session.get(Resource, DATASET)
     assert resource.state == "withdrawn"
-    assert resource.resource_code == "101002/1020210001", "a withdrawn resource keeps its code"
+    assert resource.resource_code == "102001/1020210001", "a withdrawn resource keeps its code"
     assert lc.approved_contracts(session) == [], "withdrawn resources are not run any more"
     assert _history(resource) == [
         ("resource", "draft", "submitted", "scjgj_data"),
@@ -86,7 +86,7 @@ def test_change_needs_reapproval_and_old_snapshot_stays_in_force(session, contra
     lc.approve(session, DATASET, "reviewer")
     assert resource.approved_yaml == v2b and resource.approved_version == "1.1.0"
     assert resource.state == "approved", "the new snapshot must be republished to the catalog"
-    assert resource.resource_code == "101002/1020210001", "a resource keeps its code across changes"
+    assert resource.resource_code == "102001/1020210001", "a resource keeps its code across changes"
 
 
 @pytest.mark.parametrize("db_url", BACKENDS, indirect=True)
@@ -114,11 +114,11 @@ def test_rejected_initial_then_correction(session, contract_yaml):
     assert resource.state == "rejected" and resource.resource_code is None
     with pytest.raises(lc.LifecycleError, match="identical to registration #1 rejected because '分类代码错误'"):
         lc.submit(session, text, "dept")
-    fixed = lc.submit(session, contract_yaml(category={"catalog": "003"}), "dept")
+    fixed = lc.submit(session, contract_yaml(category={"catalog": "002"}), "dept")
     assert fixed.kind == "correction" and fixed.corrects_id == first.id
     assert resource.state == "submitted"
     lc.approve(session, DATASET, "reviewer")
-    assert resource.resource_code == "101003/1020210001", "the code follows the approved category"
+    assert resource.resource_code == "102002/1020210001", "the code follows the approved category"
     assert [t.to_state for t in resource.transitions] == ["submitted", "rejected", "submitted", "approved"]
 
 

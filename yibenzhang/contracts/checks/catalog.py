@@ -6,6 +6,7 @@ import datetime as dt
 import re
 from typing import Any
 
+from yibenzhang.categories import category_problem
 from yibenzhang.contracts.parts import CATALOG_PATH, Parts
 from yibenzhang.contracts.problems import Finding, Prop, YamlPath
 from yibenzhang.vocabulary import OpenType, PersonalInfo, ResourceFormat, SecurityLevel, ShareMethod, ShareType
@@ -145,6 +146,12 @@ def check_category(parts: Parts) -> list[Finding]:
     sub = category.get("subcatalog")
     if sub not in (None, "") and not (isinstance(sub, str) and sub.isdigit()):
         out.append(Finding(_cat("category") + ("subcatalog",), f"细目 (subcatalog) {sub!r} must be digits or empty"))
+    if not out and all(isinstance(category.get(k), str) for k in ("class", "item", "catalog")):
+        (attribute,) = _catalog(parts, "resource_attribute")  # parsed: Chinese labels accepted
+        problem = category_problem(category["class"], category["item"], category["catalog"],
+                                   attribute.value if attribute is not None else None)
+        if problem:
+            out.append(Finding(_cat("category"), problem))
     return out
 
 
