@@ -41,12 +41,13 @@ from yibenzhang.facts import (
     Submission,
     TransitionFact,
 )
+from yibenzhang.ingest.increments import SourceDigest
 from yibenzhang.ledger.findings import FINDINGS
 from yibenzhang.ledger.quarantine_report import quarantine_groups
 from yibenzhang.registry import lifecycle, runs
 from yibenzhang.registry.db import session_scope, upgrade
 from yibenzhang.registry.lifecycle import IN_FORCE, LifecycleError
-from yibenzhang.registry.models import Registration, Resource, Run, Transition
+from yibenzhang.registry.models import Registration, Resource, Run, SourceFile, Transition
 from yibenzhang.registry.runs import RunStatus
 from yibenzhang.settings import Settings, get_settings
 from yibenzhang.vocabulary import LifecycleState, RegistrationKind, SecurityLevel
@@ -242,6 +243,22 @@ class Yibenzhang:
         if facts is None:
             raise LookupError(f"no run record {run_id}/{dataset_id}: the stage step did not run")
         return facts.rows_in, facts.rows_quarantined
+
+    # Append-only sources: the files loaded so far, by content (yibenzhang.ingest.increments).
+
+    def loaded_source_files(self, dataset_id: str) -> dict[str, SourceDigest]:
+        """{relative path: digest} of every file an append-only dataset has loaded."""
+        return self.read(lambda s: {
+            f.file: SourceDigest(f.file, f.size, f.sha256, f.run_id)
+            for f in s.scalars(select(SourceFile).where(SourceFile.dataset_id == dataset_id))
+        })
+
+    def record_source_files(self, dataset_id: str, run_id: str, files: Iterable[SourceDigest]) -> None:
+        """Remember files as loaded by `run_id` (after its promotion), in one transaction."""
+        with self.transaction() as session:
+            for f in files:
+                session.merge(SourceFile(dataset_id=dataset_id, file=f.file, size=f.size,
+                                         sha256=f.sha256, run_id=run_id))
 
 
 # --------------------------------------------------------------------------------- helpers

@@ -79,13 +79,16 @@ def test_ragged_lines_are_kept_with_a_problem_and_do_not_shift_numbering(tmp_pat
     assert "line 3" in note.message and "line 4" in note.message, note.message
 
 
-def test_missing_declared_column_is_a_file_error_naming_file_and_header(tmp_path):
+def test_missing_required_column_is_a_file_error_naming_file_and_header(tmp_path):
     write(tmp_path / "a.csv", "编码,名称,金额\n1,a,1\n")
     write(tmp_path / "b.csv", "编码,名字,金额\n2,b,2\n")
-    _, result, got = load(tmp_path)
+    required = build_contract([prop("code", "编码"), prop("name", "名称", required=True),
+                               prop("amount", "金额", "number")])
+    _, result, got = load(tmp_path, required)
     bad = result.files[1]
-    assert bad.file == "b.csv" and bad.rows_in == 0
+    assert bad.file == "b.csv" and bad.rows_in == 0 and bad.error_kind == "file_refused"
     assert "b.csv" in bad.error and "名称" in bad.error, bad.error
+    assert "closest header found is '名字'" in bad.error, bad.error
     assert result.errors == [bad.error]
     assert [r["_file"] for r in got] == ["a.csv"], "the good file still loads, the bad one not at all"
 
@@ -137,12 +140,14 @@ def test_many_irregular_records_keep_exact_numbering(tmp_path):
 
 def test_progress_gets_one_line_per_file(tmp_path):
     write(tmp_path / "a.csv", "编码,名称,金额\n1,a,1\n2,b,2\n")
-    write(tmp_path / "b.csv", "编码,金额\n1,1\n")
+    write(tmp_path / "b.csv", "名称,金额\n1,1\n")
     lines: list[str] = []
-    read_source(duckdb.connect(), contract(), tmp_path, "raw", progress=lines.append)
+    required = build_contract([prop("code", "编码", required=True), prop("name", "名称"),
+                               prop("amount", "金额", "number")])
+    read_source(duckdb.connect(), required, tmp_path, "raw", progress=lines.append)
     assert len(lines) == 2
     assert "a.csv: 2 rows (utf-8)" in lines[0]
-    assert "b.csv" in lines[1] and "名称" in lines[1], "a file error is reported too"
+    assert "b.csv" in lines[1] and "编码" in lines[1], "a file error is reported too"
 
 
 def test_undecodable_bytes_are_a_file_error_with_the_byte_offset(tmp_path):

@@ -76,15 +76,17 @@ def test_sqlite_table_rows_numbered_by_rowid_and_values_as_text(tmp_path):
     f = result.files[0]
     assert f.error is None and f.rows_in == 2, f
     assert [(p.kind, p.message) for p in f.problems] == [
-        ("extra_column", "mz.db: column(s) not in the contract, not loaded: 备注")]
+        ("extra_column", "mz.db table jigou: column(s) not in the contract, not loaded: 备注")]
     got = rows(con, "SELECT * FROM raw ORDER BY _row")
     assert [(r["_row"], r["uscc"], r["staff"], r["_line"]) for r in got] == [(1, "007", "10", None), (3, "009", "2", None)]
 
 
-def test_sqlite_missing_table_column_is_a_file_error(tmp_path):
+def test_sqlite_missing_required_table_column_is_a_file_error(tmp_path):
     db = tmp_path / "mz.db"
     with sqlite3.connect(db) as s:
         s.execute("CREATE TABLE jigou (单位名称 TEXT)")
-    c = build_contract(COLUMNS, type="sqlite", format="table", path="mz.db", table="jigou")
-    error = read_source(duckdb.connect(), c, tmp_path, "raw").files[0].error
-    assert "mz.db" in error and "统一社会信用代码" in error, error
+    columns = [prop("name", "单位名称"), prop("uscc", "统一社会信用代码", required=True)]
+    c = build_contract(columns, type="sqlite", format="table", path="mz.db", table="jigou")
+    read = read_source(duckdb.connect(), c, tmp_path, "raw").files[0]
+    assert read.error is not None and read.error_kind == "file_refused", read
+    assert "mz.db" in read.error and "统一社会信用代码" in read.error, read.error

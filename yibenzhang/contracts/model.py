@@ -36,6 +36,9 @@ from yibenzhang.vocabulary import (
 )
 
 LogicalType = Literal["string", "integer", "number", "date", "timestamp", "boolean"]
+# Date "formats" that are not strptime patterns: a spreadsheet day serial (1900 date system),
+# ISO 8601 with or without an offset, and `auto` (every supported format; yibenzhang.ingest.expressions).
+PSEUDO_DATE_FORMATS = ("excel_serial", "iso8601", "auto")
 
 
 def custom_props(items: list[CustomProperty] | None) -> dict[str, Any]:
@@ -104,11 +107,11 @@ class CatalogMetadata(BaseModel):
 class Source(BaseModel):
     """Where the pipeline pulls the data from (the contract's single ODCS server)."""
 
-    type: Literal["local", "sqlite", "postgres", "postgresql", "mysql"]
-    format: Literal["csv", "xlsx", "table"] = "table"
+    type: Literal["local", "sqlite", "postgres", "postgresql", "mysql", "api"]
+    format: Literal["csv", "xlsx", "json", "table"] = "table"
     path: str | None = None  # relative to settings.source_root; may be a glob
     encoding: str = "auto"
-    delimiter: str = ","
+    delimiter: str = ","  # one character, or "auto": sniffed per file from , ; tab |
     sheet: str | None = None
     header_row: int = 1  # 1-based worksheet row holding the header (xlsx)
     table: str | None = None
@@ -116,6 +119,22 @@ class Source(BaseModel):
     port: int | None = None
     database: str | None = None
     db_schema: str | None = None
+    # JSON pages (format json): where the records and the declared total sit in each page.
+    records_path: str | None = None  # dotted, e.g. data or data.records; None: the page is the array
+    total_path: str | None = None  # dotted, e.g. total; None: no declared total to compare
+    # An HTTP API (type api, ODCS `location` = the URL) read page by page with query parameters.
+    url: str | None = None
+    page_param: str = "page"
+    size_param: str = "page_size"
+    page_size: int = Field(default=100, ge=1)
+    first_page: int = Field(default=1, ge=0)
+    max_pages: int = Field(default=1000, ge=1)  # a bound: a server that never ends cannot hang a run
+    # Files are only ever added (hourly measurements): a run loads the files not loaded before
+    # and appends their rows to the ledger (yibenzhang.ingest.increments).
+    append_only: bool = False
+    # The date the delivery was extracted; `notAfter: delivery` rules use it. A date or its ISO
+    # text (YAML reads an unquoted 2025-06-30 as a date); validation reports anything else.
+    snapshot_date: Any = None
 
 
 class Rule(BaseModel):
@@ -151,9 +170,25 @@ class Column(BaseModel):
     personal_info: PersonalInfo = PersonalInfo.NONE
     code_rule: CodeRule | None = None
     formats: list[str] = []  # accepted date/timestamp formats (strptime), first is canonical
+    aliases: list[str] = []  # former headers still accepted (reported as header drift)
+    # Value standardization options (contracts/README §2.3, yibenzhang.ingest.expressions):
+    timezone: str | None = None  # timestamp columns hold instants (TIMESTAMPTZ), local time in this zone
+    units: list[str] = []  # number columns: unit suffixes removed ("2层" → 2)
+    approximate: Literal["allow", "reject"] = "reject"  # "约100" loaded as 100 and noted, or a problem
+    missing_values: list[str] = []  # codes meaning "no value" ("-999", "不详"): loaded as NULL, noted
+    normalize: Literal["identifier"] | None = None  # upper case, separators removed, noted
     rules: list[Rule] = []
 
     _personal_info = field_validator("personal_info", mode="before")(_enum(PersonalInfo))
+
+    @field_validator("units", "missing_values", mode="before")
+    @classmethod
+    def _scalars_as_text(cls, value: Any) -> Any:
+        """One value or a list; YAML numbers (-999) are compared as the text they were written as."""
+        if value is None:
+            return []
+        items = value if isinstance(value, list) else [value]
+        return [str(v) if isinstance(v, int | float) and not isinstance(v, bool) else v for v in items]
 
 
 class Contract(BaseModel):
@@ -224,8 +259,9 @@ def source_fields(server: Server) -> dict[str, Any]:
     extra = custom_props(server.customProperties)
     fields: dict[str, Any] = dict(
         type=server.type,
-        format=server.format or ("table" if server.type != "local" else "csv"),
-        path=server.path or server.location,
+        format=server.format or {"local": "csv", "api": "json"}.get(server.type or "", "table"),
+        path=server.path or (server.location if server.type != "api" else None),
+        url=server.location if server.type == "api" else None,
         encoding=server.encoding or "auto",
         delimiter=server.delimiter or ",",
         host=server.host,
@@ -238,13 +274,16 @@ def source_fields(server: Server) -> dict[str, Any]:
     return fields
 
 
-SOURCE_EXTENSION_FIELDS = ("sheet", "header_row", "table")
+SOURCE_EXTENSION_FIELDS = ("sheet", "header_row", "table", "records_path", "total_path", "page_param",
+                           "size_param", "page_size", "first_page", "max_pages", "append_only",
+                           "snapshot_date")
 
 
 def column_fields(prop: SchemaProperty) -> dict[str, Any]:
     """`Column` keyword arguments from an ODCS schema property, without its rules."""
     extra = custom_props(prop.customProperties)
     formats = extra.get("format") or []
+    aliases = extra.get("aliases") or []
     return dict(
         name=prop.name,
         source_name=prop.physicalName or prop.name,
@@ -255,6 +294,12 @@ def column_fields(prop: SchemaProperty) -> dict[str, Any]:
         personal_info=extra.get("personal_info", PersonalInfo.NONE),
         code_rule=extra.get("code_rule"),
         formats=[formats] if isinstance(formats, str) else formats,
+        aliases=[aliases] if isinstance(aliases, str) else aliases,
+        timezone=extra.get("timezone"),
+        units=extra.get("unit"),
+        approximate=extra.get("approximate", "reject"),
+        missing_values=extra.get("missing_values"),
+        normalize=extra.get("normalize"),
     )
 
 

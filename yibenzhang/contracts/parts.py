@@ -47,6 +47,12 @@ COLUMN_FIELD_PATHS: dict[str, YamlPath] = {
     "personal_info": ("customProperties", Prop("personal_info")),
     "code_rule": ("customProperties", Prop("code_rule")),
     "formats": ("customProperties", Prop("format")),
+    "aliases": ("customProperties", Prop("aliases")),
+    "timezone": ("customProperties", Prop("timezone")),
+    "units": ("customProperties", Prop("unit")),
+    "approximate": ("customProperties", Prop("approximate")),
+    "missing_values": ("customProperties", Prop("missing_values")),
+    "normalize": ("customProperties", Prop("normalize")),
 }
 RULE_FIELD_PATHS: dict[str, YamlPath] = {
     "id": ("id",),
@@ -71,6 +77,10 @@ SOURCE_FIELD_PATHS: dict[str, YamlPath] = {
     "sheet": ("customProperties", Prop("sheet")),
     "header_row": ("customProperties", Prop("header_row")),
     "table": ("customProperties", Prop("table")),
+    "url": ("location",),
+    **{name: ("customProperties", Prop(name)) for name in (
+        "records_path", "total_path", "page_param", "size_param", "page_size", "first_page", "max_pages",
+        "append_only")},
 }
 
 

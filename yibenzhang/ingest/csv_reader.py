@@ -20,10 +20,10 @@ import pyarrow as pa
 
 from yibenzhang.contracts.model import Contract
 from yibenzhang.duckdb_sql import quote_table, string_literal
-from yibenzhang.ingest.csv_scan import CsvLayout, CsvScanner
-from yibenzhang.ingest.encoding import detect_encoding, transcode, utf8_chunks
-from yibenzhang.ingest.headers import map_columns
-from yibenzhang.ingest.staging import FileProblem, FileRead, extra_columns_problem
+from yibenzhang.ingest.csv_scan import AUTO, CsvLayout, CsvScanner, sniff_delimiter
+from yibenzhang.ingest.encoding import detect_encoding, text_sample, transcode, utf8_chunks
+from yibenzhang.ingest.headers import HeaderMatch, match_headers
+from yibenzhang.ingest.staging import FileProblem, FileRead
 
 QUOTE = '"'
 INLINE_MAX = 1000  # small lookup tables go inline as VALUES (registering Arrow costs more)
@@ -60,7 +60,8 @@ def read_csv_file(con: duckdb.DuckDBPyConnection, contract: Contract, path: Path
                   table: str) -> FileRead:
     source = contract.source
     encoding = detect_encoding(path, source.encoding)
-    scanner = CsvScanner(source.delimiter, QUOTE)
+    delimiter = detect_delimiter(path, encoding, contract)
+    scanner = CsvScanner(delimiter, QUOTE)
     with tempfile.TemporaryDirectory(prefix="ybz-csv-") as tmp:
         if encoding in ("utf-8", "utf-8-sig"):
             for chunk in utf8_chunks(path, encoding):
@@ -71,26 +72,37 @@ def read_csv_file(con: duckdb.DuckDBPyConnection, contract: Contract, path: Path
             transcode(path, encoding, utf8_path, on_chunk=scanner.feed)
         layout = scanner.finish()
         if layout.header is None:
-            return FileRead(file=rel, rows_in=0, encoding=encoding,
+            return FileRead(file=rel, rows_in=0, encoding=encoding, delimiter=delimiter,
                             problems=[FileProblem("empty_file", f"{rel}: empty file")])
         if "\r" in layout.header:
             raise ValueError(f"{rel}: lines end with a bare CR (classic Mac); re-save with LF or CRLF")
-        headers = next(csv.reader([layout.header], delimiter=source.delimiter, quotechar=QUOTE))
-        mapping, extra = map_columns(rel, headers, contract.columns)
-        problems = [extra_columns_problem(rel, extra)] if extra else []
-        loaded = _insert_parsed(con, contract, utf8_path, rel, table, layout, mapping, source.delimiter)
+        headers = next(csv.reader([layout.header], delimiter=delimiter, quotechar=QUOTE))
+        match = match_headers(rel, headers, contract.columns)
+        problems = list(match.problems)
+        loaded = _insert_parsed(con, contract, utf8_path, rel, table, layout, match, delimiter)
     if loaded != layout.rows:
         raise ValueError(
             f"{rel}: DuckDB returned {loaded} records but the file has {layout.rows} "
-            f"(encoding {encoding}); check quoting and the delimiter {source.delimiter!r}"
+            f"(encoding {encoding}); check quoting and the delimiter {delimiter!r}"
         )
     _mark_ragged(con, rel, table, layout)
     if layout.ragged:
         notes = "; ".join(_ragged_problem(rel, r, layout.fields) for r in layout.ragged[:5])
         more = f" (+{len(layout.ragged) - 5} more)" if len(layout.ragged) > 5 else ""
         problems.append(FileProblem("malformed_records", notes + more, rows=len(layout.ragged)))
-    return FileRead(file=rel, rows_in=layout.rows, encoding=encoding, delimiter=source.delimiter,
+    return FileRead(file=rel, rows_in=layout.rows, encoding=encoding, delimiter=delimiter,
                     problems=problems)
+
+
+def detect_delimiter(path: Path, encoding: str, contract: Contract) -> str:
+    """The declared delimiter, or for `auto` the one sniffed from this file's first records
+    (each file of a delivery on its own: parts exported by different systems differ)."""
+    declared = contract.source.delimiter
+    if declared != AUTO:
+        return declared
+    sample, truncated = text_sample(path, encoding)
+    known = [h for c in contract.columns for h in (c.source_name, c.name, *c.aliases)]
+    return sniff_delimiter(sample, known, truncated=truncated, quote=QUOTE)
 
 
 def _line_steps(layout: CsvLayout) -> pa.Table:
@@ -104,7 +116,7 @@ def _line_steps(layout: CsvLayout) -> pa.Table:
 
 
 def _insert_parsed(con, contract: Contract, utf8_path: Path, rel: str, table: str,
-                   layout: CsvLayout, mapping: dict[str, int], delimiter: str) -> int:
+                   layout: CsvLayout, match: HeaderMatch, delimiter: str) -> int:
     """Insert every record DuckDB parses; returns the count. `null_padding` + non-strict mode
     make DuckDB return every non-blank record, ragged ones too (padded or cut), so the k-th
     returned row is data row k. DuckDB cannot combine null padding with quoted newlines in its
@@ -116,7 +128,9 @@ def _insert_parsed(con, contract: Contract, utf8_path: Path, rel: str, table: st
         f"read_csv(?, header=true, auto_detect=false, delim=?, quote='\"', escape='\"', "
         f"columns={columns}, null_padding=true, strict_mode=false, parallel={parallel})"
     )
-    select = ", ".join(f"t.c{mapping[c.name]}" for c in contract.columns)
+    # A missing optional column is NULL for every row (reported by match_headers).
+    select = ", ".join(f"t.c{i}" if (i := match.position(c.name)) is not None else "NULL"
+                       for c in contract.columns)
     steps = _line_steps(layout)
     params = [rel, str(utf8_path), delimiter]  # in the order the ? appear in the SQL
     numbered = f"(SELECT row_number() OVER () AS k, * FROM {reader}) t"

@@ -9,11 +9,52 @@ ragged records DuckDB skipped. Work per byte is done by numpy, never by a Python
 
 from __future__ import annotations
 
+import csv
+import io
+import itertools
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from yibenzhang.ingest.headers import header_key
+
 NL, CR = 10, 13
+AUTO = "auto"
+DELIMITER_CANDIDATES = (",", ";", "\t", "|")
+SNIFF_RECORDS = 20  # data records looked at besides the header
+
+
+def sniff_delimiter(sample: str, known_headers: Iterable[str] = (), truncated: bool = False,
+                    candidates: Iterable[str] = DELIMITER_CANDIDATES, quote: str = '"') -> str:
+    """The delimiter of a CSV sample (decoded text from the file's start): the candidate whose
+    header holds the most known headers (the contract's, NFKC-compared), then the one whose
+    first records split into as many fields as the header, then the one giving more fields.
+    Records are split quote-aware, so a quoted field containing a candidate does not count.
+    `truncated`: the sample was cut, so its last record may be partial and is not looked at.
+    With no evidence at all (a one-column file) the answer is ","."""
+    known = {header_key(h) for h in known_headers}
+    best: tuple[tuple, str] | None = None
+    for delimiter in candidates:
+        reader = csv.reader(io.StringIO(sample, newline=""), delimiter=delimiter, quotechar=quote)
+        try:
+            records = [r for r in itertools.islice(reader, SNIFF_RECORDS + 2) if r]
+        except csv.Error:
+            continue  # e.g. a NUL byte: not this candidate's fault alone, but no evidence either
+        if truncated and len(records) > 1:
+            records = records[:-1]
+        if not records:
+            continue
+        header, data = records[0], records[1: SNIFF_RECORDS + 1]
+        width = len(header)
+        matched = sum(1 for h in header if header_key(h) in known)
+        consistent = sum(1 for r in data if len(r) == width) / len(data) if data else 1.0
+        score = (matched, width > 1, consistent, width)
+        if best is None or score > best[0]:
+            best = (score, delimiter)
+    if best is None or best[0][:2] == (0, False):
+        return ","
+    return best[1]
 
 
 @dataclass

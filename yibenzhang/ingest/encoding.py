@@ -62,6 +62,17 @@ def detect_encoding(path: Path, declared: str = "auto") -> str:
     return normalize_encoding(names[0])
 
 
+def text_sample(path: Path, encoding: str, size: int = 64 * 1024) -> tuple[str, bool]:
+    """(the file's first `size` bytes as text, whether the file is longer), for sniffing the
+    delimiter. Undecodable bytes are replaced here; the full read reports them."""
+    with open(path, "rb") as fh:
+        raw = fh.read(size + 1)
+    truncated = len(raw) > size
+    decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
+    text = decoder.decode(raw[:size], final=not truncated)
+    return text.removeprefix("\ufeff"), truncated
+
+
 def _has_bom(path: Path) -> bool:
     with open(path, "rb") as fh:
         return fh.read(3) == codecs.BOM_UTF8

@@ -1,13 +1,14 @@
 """Read every file of a contract's source into one DuckDB staging table of VARCHAR columns.
 
 The staging table has one VARCHAR column per contract column (named `Column.name`) plus
-`_file` (path relative to the source root), `_row` (1-based data-row number), `_line` (CSV
-physical line / XLSX sheet row; NULL for SQL tables) and `_problem` (why the record could not be
+`_file` (path relative to the source root; a JSON API page's URL), `_row` (1-based data-row
+number; JSON: the index in the page's records array), `_line` (CSV physical line / XLSX sheet
+row; NULL for SQL tables and JSON) and `_problem` (why the record could not be
 read as a proper record, e.g. a ragged CSV line; such rows are quarantined by the split).
 
 Accounting: `FileRead.rows_in` counts every record the file delivers below its header: CSV
 records (blank lines are not records), non-blank XLSX rows below the header (a notes or totals
-row is a record, and the split quarantines it), SQL rows. Every counted record is a row in the
+row is a record, and the split quarantines it), SQL rows, the elements of a JSON page's records array. Every counted record is a row in the
 staging table, so nothing read can vanish later without being counted.
 """
 
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 import csv
 import glob
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import Path
 
@@ -24,7 +25,7 @@ import sqlalchemy as sa
 
 from yibenzhang.contracts.model import Contract
 from yibenzhang.duckdb_sql import quote_table
-from yibenzhang.ingest import csv_reader, sql_reader, xlsx_reader
+from yibenzhang.ingest import csv_reader, json_pages, json_reader, sql_reader, xlsx_reader
 from yibenzhang.ingest.encoding import EncodingError
 from yibenzhang.ingest.headers import MissingColumnsError
 from yibenzhang.ingest.staging import (  # noqa: F401  (re-exported: the public names)
@@ -49,10 +50,12 @@ def source_files(contract: Contract, source_root: Path) -> list[Path]:
 
 
 def read_source(con: duckdb.DuckDBPyConnection, contract: Contract, source_root: Path, table: str,
-                progress: Progress | None = None) -> ReadResult:
+                progress: Progress | None = None, files: Sequence[Path] | None = None) -> ReadResult:
     """Load the contract's source into `table` (replaced). File-level errors (missing declared
     column, undecodable bytes) are returned in `FileRead.error`, never raised, so one bad file
-    does not hide the others; callers decide whether to stop (see `ReadResult.errors`)."""
+    does not hide the others; callers decide whether to stop (see `ReadResult.errors`).
+    `files`: read only these CSV/XLSX files (an append-only source's new files; may be empty)
+    instead of every file the source's glob matches."""
     create_raw_table(con, contract, table)
     source = contract.source
     reads: list[FileRead] = []
@@ -63,6 +66,9 @@ def read_source(con: duckdb.DuckDBPyConnection, contract: Contract, source_root:
             note = read.error or f"{read.rows_in} rows ({read.encoding or source.format})"
             progress(f"{contract.id}: {read.file}: {note}")
 
+    if source.format == "json":
+        _read_json(con, contract, Path(source_root), table, done)
+        return ReadResult(reads)
     if source.type != "local":
         done(_guarded(lambda: sql_reader.read_sql(con, contract, source_root, table),
                       sql_reader.describe(contract), con, table))
@@ -71,10 +77,29 @@ def read_source(con: duckdb.DuckDBPyConnection, contract: Contract, source_root:
     if reader is None:
         raise SourceError(f"contract {contract.id}: local format {source.format!r} is not supported")
     root = Path(source_root)
-    for path in source_files(contract, root):
+    for path in source_files(contract, root) if files is None else files:
         rel = path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
         done(_guarded(partial(reader, con, contract, path, rel, table), rel, con, table))
     return ReadResult(reads)
+
+
+def _read_json(con: duckdb.DuckDBPyConnection, contract: Contract, root: Path, table: str,
+               done: Callable[[FileRead], None]) -> None:
+    """Page files or an HTTP API, page by page; the declared total is checked at the end and
+    reported on the last page read (it is about the delivery as a whole)."""
+    source = contract.source
+    tally = json_pages.PageTally()
+    if source.type == "api":
+        pages, label = json_pages.http_pages(source, tally), source.url or ""
+    else:
+        pages = json_pages.file_pages(source_files(contract, root), root, source.encoding)
+        label = source.path or ""
+    last = None
+    for page in pages:
+        last = _guarded(partial(json_reader.read_json_page, con, contract, page, table, tally), page.name, con, table)
+        done(last)
+    if last is not None:
+        last.problems += json_reader.total_problems(tally, label)
 
 
 def _guarded(read: Callable[[], FileRead], file: str, con=None, table: str | None = None) -> FileRead:

@@ -18,8 +18,8 @@ import sqlalchemy as sa
 
 from yibenzhang.contracts.model import Contract
 from yibenzhang.duckdb_sql import quote_table
-from yibenzhang.ingest.headers import map_columns
-from yibenzhang.ingest.staging import FileRead, extra_columns_problem
+from yibenzhang.ingest.headers import match_headers
+from yibenzhang.ingest.staging import FileRead
 from yibenzhang.ingest.xlsx_reader import cell_text
 
 BATCH = 50_000
@@ -58,7 +58,7 @@ def read_sql(con: duckdb.DuckDBPyConnection, contract: Contract, source_root: Pa
         src = sa.Table(s.table, meta, schema=None if s.type == "sqlite" else s.db_schema,
                        autoload_with=engine)
         headers = [c.name for c in src.columns]
-        mapping, extra = map_columns(f"{file} table {s.table}", headers, contract.columns)
+        match = match_headers(f"{file} table {s.table}", headers, contract.columns)
         if s.type == "sqlite":
             query = sa.select(sa.literal_column("rowid").label("_ybz_row"), *src.columns).order_by(sa.text("rowid"))
         else:
@@ -69,7 +69,7 @@ def read_sql(con: duckdb.DuckDBPyConnection, contract: Contract, source_root: Pa
         with engine.connect() as conn:
             result = conn.execution_options(stream_results=True).execute(query)
             while batch := result.fetchmany(BATCH):
-                data = {n: pa.array([cell_text(r[1 + mapping[n]]) for r in batch], pa.string()) for n in names}
+                data = {n: _column_batch(batch, match.position(n)) for n in names}
                 ordinal = [r[0] if r[0] is not None else rows_in + i + 1 for i, r in enumerate(batch)]
                 data["_file"] = pa.array([file] * len(batch), pa.string())
                 data["_row"] = pa.array(ordinal, pa.int64())
@@ -83,5 +83,12 @@ def read_sql(con: duckdb.DuckDBPyConnection, contract: Contract, source_root: Pa
                 rows_in += len(batch)
     finally:
         engine.dispose()
-    problems = [extra_columns_problem(file, extra)] if extra else []
-    return FileRead(file=file, rows_in=rows_in, encoding=None, problems=problems)
+    return FileRead(file=file, rows_in=rows_in, encoding=None, problems=list(match.problems))
+
+
+def _column_batch(batch, position: int | None) -> pa.Array:
+    """One contract column of a fetched batch as text; NULLs when the table lacks it (an
+    optional column, reported by match_headers)."""
+    if position is None:
+        return pa.nulls(len(batch), pa.string())
+    return pa.array([cell_text(r[1 + position]) for r in batch], pa.string())

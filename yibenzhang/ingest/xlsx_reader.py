@@ -19,8 +19,8 @@ from openpyxl import load_workbook
 
 from yibenzhang.contracts.model import Contract
 from yibenzhang.duckdb_sql import quote_table
-from yibenzhang.ingest.headers import map_columns
-from yibenzhang.ingest.staging import FileProblem, FileRead, extra_columns_problem
+from yibenzhang.ingest.headers import match_headers
+from yibenzhang.ingest.staging import FileProblem, FileRead
 
 BATCH = 20_000
 
@@ -54,9 +54,11 @@ def read_xlsx_file(con: duckdb.DuckDBPyConnection, contract: Contract, path: Pat
         header = next(rows, None)
         if header is None:
             raise ValueError(f"{rel}: sheet {ws.title!r} has no row {header_row} (the declared header row)")
-        mapping, extra = map_columns(f"{rel} sheet {ws.title} row {header_row}", list(header), contract.columns)
+        match = match_headers(f"{rel} sheet {ws.title} row {header_row}", list(header), contract.columns)
         width = len([h for h in header if h is not None and str(h).strip()])
-        problems = [extra_columns_problem(rel, extra)] if extra else []
+        problems = list(match.problems)
+        # A missing optional column reads as None for every row (reported by match_headers).
+        positions = [match.position(c.name) for c in contract.columns]
         names = [c.name for c in contract.columns] + ["_file", "_row", "_line", "_problem"]
         batch: list[list] = []
         rows_in = 0
@@ -70,7 +72,7 @@ def read_xlsx_file(con: duckdb.DuckDBPyConnection, contract: Contract, path: Pat
             if len(filled) == 1 and width >= 3:
                 problem = (f"{rel} sheet row {sheet_row}: only one cell filled ({filled[0][:40]!r}); "
                            f"a notes/title row, not a data record")
-            cells = [texts[i] if i < len(texts) else None for i in (mapping[c.name] for c in contract.columns)]
+            cells = [texts[i] if i is not None and i < len(texts) else None for i in positions]
             batch.append([*cells, rel, sheet_row - header_row, sheet_row, problem])
             if len(batch) >= BATCH:
                 _flush(con, table, names, batch)

@@ -6,14 +6,17 @@ to `<version>/`, then — in one DuckDB transaction — records the version in `
 and points the view `<dataset>` at it. A failure before that transaction commits leaves the
 previous version in place and readable; the orphaned directory is removed by the next promote.
 An order-independent fingerprint of the data makes a rerun with the same rows write nothing.
-Older versions beyond `keep` are deleted, only after the swap.
+Older versions beyond `keep` are deleted, only after the swap. An append-only dataset's new
+version hard-links the previous version's part files and adds one (`promote_append`).
 """
 
 from __future__ import annotations
 
+import os
+import re
 import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -128,20 +131,76 @@ def fingerprint(con: duckdb.DuckDBPyConnection, table: str, columns: list[str]) 
 def promote(con: duckdb.DuckDBPyConnection, dataset: str, candidate_table: str, ledger_dir: Path,
             run_id: str, keep: int = KEEP_VERSIONS) -> PromoteResult:
     ensure_versions(con)
-    base = dataset_dir(Path(ledger_dir).resolve(), dataset)
-    base.mkdir(parents=True, exist_ok=True)
     columns = data_columns(con, candidate_table)
     fp, rows = fingerprint(con, candidate_table, columns)
     current = current_version(con, dataset)
     if current and current["fingerprint"] == fp and Path(current["path"]).is_dir():
         return PromoteResult(current["version"], rows, False, Path(current["path"]))
+    return _new_version(con, dataset, ledger_dir, run_id, rows, fp, keep,
+                        lambda tmp: _write_files(con, candidate_table, columns, tmp))
+
+
+class LedgerMovedError(RuntimeError):
+    """An append-only run was staged on a version that is no longer the one in force."""
+
+
+def promote_append(con: duckdb.DuckDBPyConnection, dataset: str, new_rows_table: str, ledger_dir: Path,
+                   run_id: str, base_version: str | None, keep: int = KEEP_VERSIONS) -> PromoteResult:
+    """Append-only promotion: the new version = the base version's rows + `new_rows_table`.
+
+    The base version's Parquet files are hard-linked into the new version folder (copied where
+    the filesystem cannot link) and the new rows written beside them as one more part file, so
+    history is never rewritten. No new row: nothing is written. `base_version` is the version
+    the run's split compared against; if another run promoted since, the duplicate checks are
+    stale and `LedgerMovedError` asks for a rerun rather than risk a repeated row."""
+    ensure_versions(con)
+    current = current_version(con, dataset)
+    in_force = current["version"] if current else None
+    if in_force != base_version:
+        raise LedgerMovedError(
+            f"{dataset}: this run compared its rows with ledger version {base_version or '(none)'}, "
+            f"but {in_force} is in force now (another run promoted meanwhile); run again")
+    if current is None or not Path(current["path"]).is_dir():
+        return promote(con, dataset, new_rows_table, ledger_dir, run_id, keep)
+    columns = data_columns(con, new_rows_table)
+    new_rows = con.execute(f"SELECT count(*) FROM {q(new_rows_table)}").fetchone()
+    old_dir = Path(current["path"])
+    if not new_rows or new_rows[0] == 0:
+        return PromoteResult(current["version"], int(current["rows"]), False, old_dir)
+    cols = ", ".join(qc(c) for c in columns)
+    old = f"read_parquet({path_literal(version_files_glob(old_dir))})"
+    same_layout = ([r[:2] for r in con.execute(f"DESCRIBE SELECT {cols} FROM {q(new_rows_table)}").fetchall()]
+                   == [r[:2] for r in con.execute(f"DESCRIBE SELECT * FROM {old}").fetchall()])
+    whole = f"_ybz_append_{dataset}"
+    con.execute(f"CREATE OR REPLACE TEMP VIEW {q(whole)} AS SELECT {cols} FROM {q(new_rows_table)} "
+                f"UNION ALL BY NAME SELECT * FROM {old}")
+    try:
+        fp, rows = fingerprint(con, whole, columns)
+
+        def write(tmp: Path) -> None:
+            if same_layout:
+                _link_parts(old_dir, tmp)
+                _write_files(con, new_rows_table, columns, tmp, _next_part(tmp))
+            else:  # the contract changed the columns: one rewrite of the whole, by name
+                _write_files(con, whole, columns, tmp)
+
+        return _new_version(con, dataset, ledger_dir, run_id, rows, fp, keep, write)
+    finally:
+        con.execute(f"DROP VIEW IF EXISTS {q(whole)}")
+
+
+def _new_version(con, dataset: str, ledger_dir: Path, run_id: str, rows: int, fp: str, keep: int,
+                 write: Callable[[Path], None]) -> PromoteResult:
+    """Write a version folder with `write(tmp)`, rename it into place, swap the view, prune."""
+    base = dataset_dir(Path(ledger_dir).resolve(), dataset)
+    base.mkdir(parents=True, exist_ok=True)
     # Numbered past any orphan of a crashed promote, so a version name is never reused.
     version = version_name(_next_number(con, dataset, base))
     _remove_orphans(con, dataset, base)
     tmp = base / temp_dir_name(version, uuid.uuid4().hex[:8])
     tmp.mkdir()
     try:
-        _write_files(con, candidate_table, columns, tmp)
+        write(tmp)
         final = base / version
         tmp.rename(final)  # atomic on one filesystem: the version directory appears complete
     except BaseException:
@@ -152,12 +211,30 @@ def promote(con: duckdb.DuckDBPyConnection, dataset: str, candidate_table: str, 
     return PromoteResult(version, rows, True, final)
 
 
-def _write_files(con, table: str, columns: list[str], directory: Path) -> None:
+def _link_parts(source: Path, target: Path) -> None:
+    """The source version's part files in `target`: hard links (no copy, and pruning the old
+    version later leaves them intact), or copies where links are not possible."""
+    for part in sorted(source.glob("*.parquet")):
+        try:
+            os.link(part, target / part.name)
+        except OSError:
+            shutil.copy2(part, target / part.name)
+
+
+def _next_part(directory: Path) -> str:
+    numbers = [int(m.group(1)) for p in directory.glob("*.parquet") if (m := _PART.match(p.name))]
+    return f"part-{max(numbers, default=-1) + 1}.parquet"
+
+
+_PART = re.compile(r"^part-(\d+)\.parquet$")
+
+
+def _write_files(con, table: str, columns: list[str], directory: Path, name: str = PARQUET_FILE) -> None:
     """DuckDB's COPY streams the table to Parquet in parallel without materializing it in
     Python. Measured on 1M rows: COPY 2.5 s; pyarrow's ParquetWriter fed by DuckDB's Arrow
     reader 5.3 s (single-threaded writer plus a copy of every batch)."""
     cols = ", ".join(qc(c) for c in columns)
-    target = directory / PARQUET_FILE
+    target = directory / name
     con.execute(f"COPY (SELECT {cols} FROM {q(table)}) TO {path_literal(target)} "
                 f"(FORMAT parquet, COMPRESSION {PARQUET_COMPRESSION})")
 

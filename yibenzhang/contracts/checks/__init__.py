@@ -25,9 +25,11 @@ from yibenzhang.contracts.checks.columns import (
     check_code_rule_on_text,
     check_date_formats,
     check_has_columns,
+    check_header_aliases,
     check_primary_key_required,
     check_unique_column_names,
     check_unique_source_headers,
+    check_value_options,
 )
 from yibenzhang.contracts.checks.identity import (
     check_envelope,
@@ -40,8 +42,11 @@ from yibenzhang.contracts.checks.rules import (
     check_rule_ids_unique,
     check_rule_placement,
     check_rule_thresholds,
+    check_snapshot_date,
 )
 from yibenzhang.contracts.checks.source import (
+    check_delimiter_and_increments,
+    check_json_source,
     check_source_location,
 )
 from yibenzhang.contracts.checks.unknown import (
@@ -74,12 +79,17 @@ ALL_CHECKS: tuple[Check, ...] = (
     check_primary_key_required,
     check_code_rule_on_text,
     check_date_formats,
+    check_header_aliases,
+    check_value_options,
     check_rule_ids_unique,
     check_rule_arguments,
     check_rule_thresholds,
     check_rule_placement,
     check_rule_columns,
+    check_snapshot_date,
     check_source_location,
+    check_json_source,
+    check_delimiter_and_increments,
     check_unknown_odcs_fields,
     check_unknown_catalog_fields,
     check_unknown_custom_properties,

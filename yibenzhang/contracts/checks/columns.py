@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from collections.abc import Callable
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from yibenzhang.contracts.model import PSEUDO_DATE_FORMATS
 from yibenzhang.contracts.parts import TABLE_PATH, Parts, as_list
 from yibenzhang.contracts.problems import Finding, Prop
 
@@ -64,9 +67,12 @@ def check_code_rule_on_text(parts: Parts) -> list[Finding]:
 def _format_problem(fmt: Any) -> str | None:
     if not isinstance(fmt, str) or not fmt:
         return f"{fmt!r} is not a format string"
+    if fmt in PSEUDO_DATE_FORMATS:
+        return None
     if not re.search(r"%[Yy]", fmt):
         return f"'{fmt}' has no year (%Y or %y)"
-    sample = dt.datetime(2024, 11, 28, 13, 45, 30)
+    # With an offset, so a format with %z (2024-11-28T13:45:30+0800) round-trips too.
+    sample = dt.datetime(2024, 11, 28, 13, 45, 30, tzinfo=dt.timezone(dt.timedelta(hours=8)))
     try:
         dt.datetime.strptime(sample.strftime(fmt), fmt)
     except ValueError as exc:
@@ -85,4 +91,83 @@ def check_date_formats(parts: Parts) -> list[Finding]:
             out.append(Finding(path, f"formats only apply to date/timestamp columns; column {getattr(col, 'name', p.index)} is {getattr(col, 'type', '?')}", "warning"))
             continue
         out += [Finding(path, problem) for f in col.formats if (problem := _format_problem(f))]
+    return out
+
+
+def _header_key(text: str) -> str:
+    """As the readers compare headers (yibenzhang.ingest.headers): NFKC, trimmed."""
+    return unicodedata.normalize("NFKC", text).strip()
+
+
+def check_header_aliases(parts: Parts) -> list[Finding]:
+    """Former headers (`aliases`) are text, and each names one column only: a header that two
+    columns claim could not be read as either."""
+    claimed: dict[str, str] = {}
+    for p in parts.columns:
+        header = getattr(p.column, "source_name", None)
+        if isinstance(header, str):
+            claimed.setdefault(_header_key(header), getattr(p.column, "name", str(p.index)))
+    out = []
+    for p in parts.columns:
+        aliases = getattr(p.column, "aliases", None)
+        if not isinstance(aliases, list):
+            continue
+        name = getattr(p.column, "name", str(p.index))
+        path = p.path + ("customProperties", Prop("aliases"))
+        for alias in aliases:
+            if not isinstance(alias, str) or not alias.strip():
+                out.append(Finding(path, f"alias {alias!r} is not a header text"))
+                continue
+            owner = claimed.setdefault(_header_key(alias), name)
+            if owner != name:
+                out.append(Finding(path, f"alias {alias!r} of column {name} is already the header or an "
+                                         f"alias of column {owner}: a header may name one column only"))
+    return out
+
+
+NUMBER_TYPES = ("integer", "number")
+# Which column types each value option applies to (contracts/README §2.3).
+_VALUE_OPTION_TYPES: dict[str, tuple[str, tuple[str, ...]]] = {
+    # model field: (customProperty, logical types it applies to)
+    "timezone": ("timezone", ("timestamp",)),
+    "units": ("unit", NUMBER_TYPES),
+    "approximate": ("approximate", NUMBER_TYPES),
+    "normalize": ("normalize", ("string",)),
+}
+
+
+def _zone_problem(zone: Any) -> str | None:
+    if not isinstance(zone, str) or not zone:
+        return f"timezone {zone!r} is not a time zone name such as Asia/Shanghai"
+    try:
+        ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        return f"timezone {zone!r} is not an IANA time zone name such as Asia/Shanghai"
+    return None
+
+
+def check_value_options(parts: Parts) -> list[Finding]:
+    """timezone / unit / approximate / normalize fit the column's type; unit and
+    missing_values entries are non-empty text; timezone is a real zone."""
+    out = []
+    for p in parts.columns:
+        col = p.column
+        if col is None:
+            continue
+        name, kind = getattr(col, "name", p.index), getattr(col, "type", None)
+        for field, (prop, types) in _VALUE_OPTION_TYPES.items():
+            value = getattr(col, field, None)
+            if value in (None, [], "reject") or kind is None or kind in types:
+                continue
+            out.append(Finding(p.path + ("customProperties", Prop(prop)),
+                               f"{prop} only applies to {' / '.join(types)} columns; column {name} is {kind}",
+                               "error" if field == "timezone" else "warning"))
+        zone = getattr(col, "timezone", None)
+        if zone is not None and (problem := _zone_problem(zone)):
+            out.append(Finding(p.path + ("customProperties", Prop("timezone")), problem))
+        for field, prop in (("units", "unit"), ("missing_values", "missing_values")):
+            for item in getattr(col, field, None) or []:
+                if not isinstance(item, str) or not item.strip():
+                    out.append(Finding(p.path + ("customProperties", Prop(prop)),
+                                       f"{prop} entry {item!r} must be a non-empty text"))
     return out

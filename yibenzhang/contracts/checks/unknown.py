@@ -14,7 +14,8 @@ from yibenzhang.contracts.model import SOURCE_EXTENSION_FIELDS, CatalogMetadata,
 from yibenzhang.contracts.parts import CATALOG_PATH, SERVER_PATH, Parts, as_dict, as_list
 from yibenzhang.contracts.problems import Finding, YamlPath
 
-COLUMN_EXTENSION_PROPS = ("personal_info", "code_rule", "format")
+COLUMN_EXTENSION_PROPS = ("personal_info", "code_rule", "format", "aliases", "timezone", "unit",
+                          "approximate", "missing_values", "normalize")
 
 
 def _cat(field: str) -> YamlPath:
