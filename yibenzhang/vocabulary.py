@@ -10,14 +10,18 @@ from enum import StrEnum
 
 
 class LabelledEnum(StrEnum):
-    """A StrEnum whose members carry a Chinese label: Member = ("identifier", "中文")."""
+    """A StrEnum whose members carry a Chinese label: Member = ("identifier", "中文"), optionally
+    with the short forms departments also write: ("important", "重要数据", ("重要",))."""
 
-    label_zh: str  # set per member in __new__ (an annotation alone does not make an enum member)
+    # Set per member in __new__ (an annotation alone does not make an enum member).
+    label_zh: str
+    short_labels: tuple[str, ...]
 
-    def __new__(cls, value: str, label: str = ""):
+    def __new__(cls, value: str, label: str = "", short: tuple[str, ...] = ()):
         member = str.__new__(cls, value)
         member._value_ = value
         member.label_zh = label or value
+        member.short_labels = short
         return member
 
     @property
@@ -30,9 +34,11 @@ class LabelledEnum(StrEnum):
 
     @classmethod
     def from_label(cls, text: str) -> LabelledEnum:
-        """Accept an identifier or a Chinese label (departments often write the label)."""
+        """Accept an identifier, a Chinese label or its short form (departments often write
+        the label, and often without its generic ending: 重要 for 重要数据)."""
+        text = text.strip()
         for m in cls:
-            if text in (m.value, m.label_zh):
+            if text in (m.value, m.label_zh) or text in m.short_labels:
                 return m
         raise ValueError(f"{text!r} is not one of {cls.allowed()}")
 
@@ -44,39 +50,39 @@ class ResourceAttribute(LabelledEnum):
 
 
 class ResourceFormat(LabelledEnum):
-    FILE = ("file", "电子文件")
-    SPREADSHEET = ("spreadsheet", "电子表格")
+    FILE = ("file", "电子文件", ("文件",))
+    SPREADSHEET = ("spreadsheet", "电子表格", ("表格",))
     DATABASE = ("database", "数据库")
-    API = ("api", "服务接口")
+    API = ("api", "服务接口", ("接口",))
     IMAGE = ("image", "图形图像")
     STREAM = ("stream", "流媒体")
 
 
 class ShareType(LabelledEnum):
-    UNCONDITIONAL = ("unconditional", "无条件共享")
-    CONDITIONAL = ("conditional", "有条件共享")
-    NONE = ("none", "不予共享")
+    UNCONDITIONAL = ("unconditional", "无条件共享", ("无条件",))
+    CONDITIONAL = ("conditional", "有条件共享", ("有条件",))
+    NONE = ("none", "不予共享", ("不予", "不共享"))
 
 
 class ShareMethod(LabelledEnum):
     API = ("api", "接口")
-    FILE = ("file", "文件下载")
-    DATABASE = ("database", "库表交换")
+    FILE = ("file", "文件下载", ("文件",))
+    DATABASE = ("database", "库表交换", ("库表",))
 
 
 class OpenType(LabelledEnum):
-    UNCONDITIONAL = ("unconditional", "无条件开放")
-    CONDITIONAL = ("conditional", "有条件开放")
-    NONE = ("none", "不予开放")
+    UNCONDITIONAL = ("unconditional", "无条件开放", ("无条件",))
+    CONDITIONAL = ("conditional", "有条件开放", ("有条件",))
+    NONE = ("none", "不予开放", ("不予", "不开放"))
 
 
 class UpdateCycle(LabelledEnum):
     REALTIME = ("realtime", "实时")
-    DAILY = ("daily", "每日")
+    DAILY = ("daily", "每日", ("每天",))
     WEEKLY = ("weekly", "每周")
     MONTHLY = ("monthly", "每月")
-    QUARTERLY = ("quarterly", "每季度")
-    SEMIANNUAL = ("semiannual", "每半年")
+    QUARTERLY = ("quarterly", "每季度", ("每季",))
+    SEMIANNUAL = ("semiannual", "每半年", ("半年",))
     YEARLY = ("yearly", "每年")
     IRREGULAR = ("irregular", "不定期")
 
@@ -84,9 +90,9 @@ class UpdateCycle(LabelledEnum):
 class SecurityLevel(LabelledEnum):
     """GB/T 43697 data grading. Ordered: a higher rank is stricter (就高从严)."""
 
-    GENERAL = ("general", "一般数据")
-    IMPORTANT = ("important", "重要数据")
-    CORE = ("core", "核心数据")
+    GENERAL = ("general", "一般数据", ("一般",))
+    IMPORTANT = ("important", "重要数据", ("重要",))
+    CORE = ("core", "核心数据", ("核心",))
 
     @property
     def rank(self) -> int:

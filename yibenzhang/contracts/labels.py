@@ -50,5 +50,13 @@ METRIC_LABELS: dict[str, str] = {
     "rowCount": "行数",
 }
 
+# Column value options (`approximate`, `normalize`; contracts/README §2.3).
+VALUE_OPTION_LABELS: dict[str, str] = {
+    "allow": "近似值照常入库并提示",
+    "reject": "近似值不入库",
+    "identifier": "标识符规范化",
+}
+
 # Labels for any Literal value shown in a message (values are unique across these tables).
-LITERAL_LABELS: dict[str, str] = {**CODE_RULE_LABELS, **LOGICAL_TYPE_LABELS, **METRIC_LABELS}
+LITERAL_LABELS: dict[str, str] = {**CODE_RULE_LABELS, **LOGICAL_TYPE_LABELS, **METRIC_LABELS,
+                                  **VALUE_OPTION_LABELS}

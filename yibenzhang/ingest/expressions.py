@@ -8,8 +8,9 @@ cleaned text cannot be converted: the caller reports those as problems).
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 
-from yibenzhang.contracts.model import Column
+from yibenzhang.contracts.model import PSEUDO_DATE_FORMATS, Column
 from yibenzhang.duckdb_sql import string_list
 from yibenzhang.duckdb_sql import string_literal as lit
 from yibenzhang.vocabulary import CURRENT_DISTRICTS, RETIRED_DISTRICTS, CodeRule
@@ -18,14 +19,40 @@ DEFAULT_DATE_FORMATS = ["%Y-%m-%d", "%Y/%m/%d", "%Y%m%d", "%Y年%m月%d日", "%Y
 DEFAULT_TIMESTAMP_FORMATS = ["%Y-%m-%d %H:%M:%S", "%Y/%m/%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S",
                              "%Y-%m-%d %H:%M", "%Y/%m/%d %H:%M", "%Y%m%d%H%M%S", "%Y-%m-%d"]
 # Pseudo-format: a spreadsheet day serial (1900 date system) such as 39938 = 2009-05-05, what a
-# date cell becomes when a sheet is saved as CSV with the cell formatted as a number.
+# date cell becomes when a sheet is saved as CSV with the cell formatted as a number. Five
+# digits (1927-2173), with a day fraction for the time of day on timestamp columns.
 EXCEL_SERIAL = "excel_serial"
+# Pseudo-format: ISO 8601 as DuckDB's cast reads it: `2024-03-05`, `2024-03-05T14:30[:00[.5]]`
+# (T or space), with or without an offset (`Z`, `+08`, `+0800`, `+08:00`).
+ISO8601 = "iso8601"
+# Pseudo-format: every format below, tried in this order. Day-first and month-first forms
+# (03/05/2024, 05.03.2024) and two-digit years are never guessed: declare them explicitly.
+AUTO = "auto"
+AUTO_DATE_FORMATS = [ISO8601, "%Y/%m/%d", "%Y.%m.%d", "%Y%m%d", "%Y年%m月%d日", EXCEL_SERIAL]
+AUTO_TIMESTAMP_FORMATS = [
+    ISO8601, "%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M", "%Y/%m/%d", "%Y.%m.%d %H:%M:%S", "%Y.%m.%d",
+    "%Y%m%d%H%M%S", "%Y%m%d", "%Y年%m月%d日 %H时%M分%S秒", "%Y年%m月%d日 %H时%M分",
+    "%Y年%m月%d日%H时%M分", "%Y年%m月%d日 %H:%M:%S", "%Y年%m月%d日 %H:%M", "%Y年%m月%d日", EXCEL_SERIAL,
+]
+PSEUDO_FORMATS = PSEUDO_DATE_FORMATS  # excel_serial, iso8601, auto (the names above)
+# The city's clock: a timestamp without an offset is local time here, and a timestamp column
+# without a `timezone` holds local wall time (an offset value is converted to it).
+CITY_TIMEZONE = "Asia/Shanghai"
 
 # Formats whose values DuckDB's own cast reads exactly (once the shape is checked).
 _ISO_SHAPES = {"%Y-%m-%d", "%Y-%m-%d %H:%M:%S"}
+_ISO_LOCAL = r"\d{4}-\d{1,2}-\d{1,2}([T ]\d{1,2}:\d{2}(:\d{2}(\.\d{1,9})?)?)?"
+_ISO_OFFSET = r"\d{4}-\d{1,2}-\d{1,2}[T ]\d{1,2}:\d{2}(:\d{2}(\.\d{1,9})?)? ?(Z|[+-]\d{2}(:?\d{2})?)"
 
 SQL_TYPES = {"string": "VARCHAR", "integer": "BIGINT", "number": "DOUBLE", "date": "DATE",
              "timestamp": "TIMESTAMP", "boolean": "BOOLEAN"}
+
+
+def sql_type(col: Column) -> str:
+    """The column's DuckDB type: a timestamp column with a `timezone` holds instants."""
+    if col.type == "timestamp" and col.timezone:
+        return "TIMESTAMPTZ"
+    return SQL_TYPES[col.type]
 
 # Characters trimmed at both ends: ASCII whitespace, no-break space, ideographic space (U+3000).
 _TRIM = " \t\r\n\u00a0\u3000\ufeff"
@@ -54,16 +81,36 @@ def halfwidth(sql: str) -> str:
 
 
 def is_coded(col: Column) -> bool:
-    """Codes, numbers, dates and flags are normalized to half-width; free text keeps its form."""
-    return col.code_rule is not None or col.type != "string"
+    """Codes, numbers, dates, flags and identifiers are normalized to half-width; free text
+    keeps its form."""
+    return col.code_rule is not None or col.type != "string" or col.normalize == IDENTIFIER
 
 
-def steps(col: Column) -> tuple[list[str], int]:
-    """The column's standardization as a chain of SQL templates over `{x}`, the previous step's
-    result (the first step reads the raw value), and the index of the step giving the cleaned
-    text. Each step is evaluated once per row in its own projection, so no expression is
-    repeated inside another (DuckDB does not factor out common sub-expressions inside CASE).
-    The last step gives the typed value."""
+IDENTIFIER = "identifier"
+# Separators an identifier loses (NT-512063 → NT512063): hyphen, underscore, spaces, dashes.
+_ID_SEPARATORS = "[-_ \t\u2010-\u2015]"
+
+
+@dataclass(frozen=True)
+class Chain:
+    """A column's standardization: SQL templates over `{x}`, the previous step's result (the
+    first step reads the raw value); the last step gives the typed value. `keep` names the
+    steps whose result is kept beside the value: `clean` (the cleaned text, NULL when empty or
+    a missing-value code: a non-NULL clean with a NULL value is a problem) and `text` (the
+    cleaned text before missing-value codes are removed)."""
+
+    steps: list[str]
+    keep: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def clean_at(self) -> int:
+        return self.keep["clean"]
+
+
+def steps(col: Column) -> Chain:
+    """The column's chain. Each step is evaluated once per row in its own projection, so no
+    expression is repeated inside another (DuckDB does not factor out common sub-expressions
+    inside CASE)."""
     chain = []
     if is_coded(col):
         chain.append(halfwidth("{x}"))  # first, so U+3000 becomes a space the trim removes
@@ -71,7 +118,14 @@ def steps(col: Column) -> tuple[list[str], int]:
     if col.code_rule in (CodeRule.USCC, CodeRule.RIC):
         last = f"upper({last})"
     chain.append(last)
+    text_at = len(chain) - 1
+    if col.missing_values:
+        chain.append(f"(CASE WHEN {{x}} IN ({string_list(col.missing_values)}) THEN NULL ELSE {{x}} END)")
     clean_at = len(chain) - 1
+    if col.normalize == IDENTIFIER:
+        # Upper case, separators dropped; a value already in that form skips the regex work.
+        chain.append(f"(CASE WHEN regexp_matches({{x}}, '[^0-9A-Z]') THEN "
+                     f"upper(regexp_replace({{x}}, {lit(_ID_SEPARATORS)}, '', 'g')) ELSE {{x}} END)")
     if col.code_rule == CodeRule.DISTRICT_CODE:
         chain.append(_case_map("{x}", {old: new for old, (_, new) in RETIRED_DISTRICTS.items()}))
     if col.code_rule == CodeRule.DISTRICT_NAME:
@@ -79,7 +133,52 @@ def steps(col: Column) -> tuple[list[str], int]:
     if col.type in ("integer", "number"):
         chain += number_steps(col)
     chain.append(typed(col, "{x}"))
-    return chain, clean_at
+    keep = {}
+    if col.type != "string" or has_notes(col):
+        keep["clean"] = clean_at
+    if col.missing_values:
+        keep["text"] = text_at
+    return Chain(chain, keep)
+
+
+def has_notes(col: Column) -> bool:
+    """Whether standardizing this column can leave a note (its raw value is then kept)."""
+    return bool(col.missing_values) or col.normalize == IDENTIFIER or col.approximate == "allow"
+
+
+@dataclass(frozen=True)
+class Note:
+    """A finding on a loaded value: `when` and `reason` are SQL over the column's kept values
+    ({raw}, {text}, {clean}, {value}); `rule_id` names it in the 问题清单."""
+
+    rule_id: str
+    when: str
+    reason: str
+
+
+def notes(col: Column) -> list[Note]:
+    """What standardization tells the department about this column's values without
+    rejecting them: missing-value codes loaded as empty, approximate numbers loaded as their
+    number, identifiers rewritten to their normalized form."""
+    head = lit(f"{col.label} ({col.name}): '")
+    out = []
+    if col.missing_values:
+        out.append(Note(f"{col.name}_missing_code", "{text} IS NOT NULL AND {clean} IS NULL",
+                        f"{head} || {{raw}} || {lit(_MISSING_TAIL)}"))
+    if col.approximate == "allow" and col.type in ("integer", "number"):
+        out.append(Note(f"{col.name}_approximate",
+                        f"{{value}} IS NOT NULL AND regexp_matches({{clean}}, {lit(_APPROX_GATE)})",
+                        f"{head} || {{raw}} || {lit(_APPROX_TAIL)} || CAST({{value}} AS VARCHAR)"))
+    if col.normalize == IDENTIFIER:
+        out.append(Note(f"{col.name}_normalized", "{value} IS DISTINCT FROM {clean}",
+                        f"{head} || {{raw}} || {lit(_NORMALIZED_MID)} || {{value}} || {lit(_NORMALIZED_TAIL)}"))
+    return out
+
+
+_MISSING_TAIL = "' is a missing-value code (缺失值代码): loaded as empty"
+_APPROX_TAIL = "' is approximate (近似值): loaded as "
+_NORMALIZED_MID = "' written as '"
+_NORMALIZED_TAIL = "' (identifier normalized: upper case, no separators)"
 
 
 def district_name_map() -> dict[str, str]:
@@ -109,19 +208,39 @@ def unit_of(col: Column) -> str | None:
     return None
 
 
+def units_of(col: Column) -> list[str]:
+    """The units a value may carry after its number: the contract's `unit`s and the header's,
+    longest first (万元 is tried before 元)."""
+    header = unit_of(col)
+    units = list(dict.fromkeys(col.units + ([header] if header else [])))
+    return sorted(units, key=len, reverse=True)
+
+
 # Chinese measure words written after a count ("18人", "3家"). Multipliers (万, 亿, 千) are not
 # among them: "5万" is not 5, so it stays unconvertible and is reported.
 COUNT_WORDS = "人个家户名次辆张床套间座台件位"
 
+# Approximate values (`approximate: allow`): a qualifier before the number (约100, 大约100,
+# 近100, ~100), after it (100左右, 100上下), or 余/多 right after the digits (100余人).
+_APPROX_PREFIX = "^(约为|大约|约|近|≈|~) *"
+_APPROX_SUFFIX = " *(左右|上下)$"
+_APPROX_AFTER_DIGITS = "([0-9]) *(余|多)"
+_APPROX_GATE = f"{_APPROX_PREFIX}|{_APPROX_SUFFIX}|{_APPROX_AFTER_DIGITS}"
+
 
 def number_steps(col: Column) -> list[str]:
-    """Numeric text: unit suffix removed (the header's unit; for integers also a measure word),
-    then thousands separators (',' or ' ') removed."""
+    """Numeric text: an allowed approximate qualifier removed, then a unit suffix (declared,
+    the header's; for integers also a measure word), then thousands separators (',' or ' ')."""
     chain = []
-    unit = unit_of(col)
-    if unit:
-        chain.append(f"(CASE WHEN suffix({{x}}, {lit(unit)}) THEN "
-                     f"rtrim(left({{x}}, length({{x}}) - {len(unit)})) ELSE {{x}} END)")
+    if col.approximate == "allow":
+        exact = (f"regexp_replace(regexp_replace(regexp_replace({{x}}, {lit(_APPROX_PREFIX)}, ''), "
+                 f"{lit(_APPROX_SUFFIX)}, ''), {lit(_APPROX_AFTER_DIGITS)}, '\\1')")
+        chain.append(f"(CASE WHEN regexp_matches({{x}}, {lit(_APPROX_GATE)}) THEN {exact} ELSE {{x}} END)")
+    units = units_of(col)
+    if units:
+        whens = " ".join(f"WHEN suffix({{x}}, {lit(u)}) THEN rtrim(left({{x}}, length({{x}}) - {len(u)}))"
+                         for u in units)
+        chain.append(f"(CASE {whens} ELSE {{x}} END)")
     if col.type == "integer":
         counted = f"[+-]?[0-9][0-9, ]*[{COUNT_WORDS}]"
         chain.append(f"(CASE WHEN regexp_full_match({{x}}, {lit(counted)}) "
@@ -133,7 +252,7 @@ def number_steps(col: Column) -> list[str]:
 
 
 _DIRECTIVES = {"Y": r"\d{4}", "m": r"\d{1,2}", "d": r"\d{1,2}", "H": r"\d{1,2}", "M": r"\d{1,2}",
-               "S": r"\d{1,2}", "y": r"\d{2}"}
+               "S": r"\d{1,2}", "y": r"\d{2}", "z": r"(Z|[+-]\d{2}:?\d{2})"}
 
 
 def format_shape(fmt: str) -> str | None:
@@ -152,9 +271,66 @@ def format_shape(fmt: str) -> str | None:
 
 
 def formats_of(col: Column) -> list[str]:
-    if col.formats:
-        return list(col.formats)
-    return DEFAULT_TIMESTAMP_FORMATS if col.type == "timestamp" else DEFAULT_DATE_FORMATS
+    """The column's formats as declared (the defaults when none are), `auto` expanded in place."""
+    declared = list(col.formats) or (DEFAULT_TIMESTAMP_FORMATS if col.type == "timestamp" else DEFAULT_DATE_FORMATS)
+    auto = AUTO_TIMESTAMP_FORMATS if col.type == "timestamp" else AUTO_DATE_FORMATS
+    expanded = [f for d in declared for f in (auto if d == AUTO else [d])]
+    return list(dict.fromkeys(expanded))
+
+
+def _to_target(col: Column, sql: str, instant: bool) -> str:
+    """A parsed value as the column's type. `sql` is a TIMESTAMPTZ when `instant` (the value had
+    an offset), else a local TIMESTAMP: local means the column's timezone, or the city's."""
+    if col.type == "timestamp" and col.timezone:
+        return sql if instant else f"timezone({lit(col.timezone)}, {sql})"
+    local = f"timezone({lit(CITY_TIMEZONE)}, {sql})" if instant else sql
+    return f"CAST({local} AS {'DATE' if col.type == 'date' else 'TIMESTAMP'})"
+
+
+def _excel_serial(col: Column, cleaned: str) -> str:
+    if col.type == "date":
+        return (f"CASE WHEN regexp_full_match({cleaned}, '[1-9][0-9]{{4}}') THEN "
+                f"DATE '1899-12-30' + CAST({cleaned} AS INTEGER) END")
+    return (f"CASE WHEN regexp_full_match({cleaned}, '[1-9][0-9]{{4}}(\\.[0-9]+)?') THEN "
+            f"TIMESTAMP '1899-12-30' + to_seconds(round(CAST({cleaned} AS DOUBLE) * 86400)) END")
+
+
+def _date_value(col: Column, cleaned: str) -> str:
+    """strptime over a list of formats is slow in DuckDB, and lenient (it reads '05.03.24' as
+    year 5 with %Y.%m.%d): each value is parsed with the first format whose shape it has (ISO
+    values by a plain cast). A value that fails there (rare) gets every format of its shape,
+    and formats of no known shape (%b, %j) by strptime; an Excel serial last."""
+    formats = formats_of(col)
+    cast_as = "DATE" if col.type == "date" else "TIMESTAMP"
+    shaped: list[tuple[str, str]] = []  # (shape regex, parse as the column's type)
+    if ISO8601 in formats:
+        # An offset makes the value an instant; without one it is local time.
+        shaped.append((_ISO_OFFSET, _to_target(col, f"try_cast({cleaned} AS TIMESTAMPTZ)", instant=True)))
+        shaped.append((_ISO_LOCAL, _to_target(col, f"try_cast({cleaned} AS TIMESTAMP)", instant=False)))
+    unshaped = []
+    for f in formats:
+        if f in PSEUDO_FORMATS:
+            continue
+        shape = format_shape(f)
+        if shape is None:
+            unshaped.append(f)
+            continue
+        parse = (f"try_cast({cleaned} AS {cast_as})" if f in _ISO_SHAPES
+                 else f"try_strptime({cleaned}, {lit(f)})")
+        shaped.append((shape, _to_target(col, parse, instant="%z" in f)))
+    parts = []
+    if shaped:
+        parts.append("(CASE " + " ".join(f"WHEN regexp_full_match({cleaned}, {lit(s)}) THEN {p}"
+                                         for s, p in shaped) + " END)")
+        parts += [f"(CASE WHEN regexp_full_match({cleaned}, {lit(s)}) THEN {p} END)" for s, p in shaped[1:]]
+    local = [f for f in unshaped if "%z" not in f]
+    if local:  # strptime of a list must not mix local and offset formats (different types)
+        parts.append(_to_target(col, f"try_strptime({cleaned}, [{string_list(local)}])", instant=False))
+    if EXCEL_SERIAL in formats:
+        parts.append(_to_target(col, _excel_serial(col, cleaned), instant=False))
+    if not parts:
+        return "NULL"
+    return parts[0] if len(parts) == 1 else f"coalesce({', '.join(parts)})"
 
 
 def typed(col: Column, cleaned: str) -> str:
@@ -173,27 +349,7 @@ def typed(col: Column, cleaned: str) -> str:
         num = cleaned
         return f"(CASE WHEN isfinite(try_cast({num} AS DOUBLE)) THEN try_cast({num} AS DOUBLE) END)"
     if col.type in ("date", "timestamp"):
-        formats = [f for f in formats_of(col) if f != EXCEL_SERIAL]
-        target = "DATE" if col.type == "date" else "TIMESTAMP"
-        every = f"try_strptime({cleaned}, [{string_list(formats)}])"
-        # strptime over a list of formats is slow in DuckDB: each value is parsed with the
-        # format whose shape it has (ISO values by a plain cast); values of no known shape or
-        # that fail there still get every format.
-        whens = []
-        for f in formats:
-            shape = format_shape(f)
-            if shape is None:
-                continue
-            parse = (f"try_cast({cleaned} AS {target})" if f in _ISO_SHAPES
-                     else f"try_strptime({cleaned}, {lit(f)})")
-            whens.append(f"WHEN regexp_full_match({cleaned}, {lit(shape)}) THEN {parse}")
-        shaped = f"(CASE {' '.join(whens)} END)" if whens else "NULL"
-        parsed = f"CAST(coalesce({shaped}, {every}) AS {target})"
-        if EXCEL_SERIAL in formats_of(col):
-            serial = (f"CASE WHEN regexp_full_match({cleaned}, '[1-9][0-9]{{4}}') THEN "
-                      f"CAST(DATE '1899-12-30' + CAST({cleaned} AS INTEGER) AS {target}) END")
-            parsed = f"coalesce({parsed}, {serial})"
-        return parsed
+        return _date_value(col, cleaned)
     if col.type == "boolean":
         low = f"lower({cleaned})"
         return (f"(CASE WHEN {low} IN ({string_list(_TRUE)}) THEN true "
