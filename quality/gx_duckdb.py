@@ -25,6 +25,8 @@ upstream; then delete the matching workaround):
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
+import decimal
 import logging
 import types
 from dataclasses import dataclass, field
@@ -44,6 +46,7 @@ from great_expectations.expectations.metrics.column_map_metrics import (
     column_values_not_match_regex_list,
 )
 
+from quality import references
 from quality.codes import register_code_functions
 from quality.rules import CompiledRule, compile_rules
 from yibenzhang.contracts.model import Contract
@@ -108,7 +111,7 @@ class CheckResult:
     passed: bool
     unexpected_count: int | None  # None: not computed (result_format BOOLEAN_ONLY)
     element_count: int
-    sample: list = field(default_factory=list)
+    sample: list = field(default_factory=list)  # JSON values: dates as ISO text
     error: str | None = None  # GX could not evaluate the expectation (counted as failed)
 
     @property
@@ -147,10 +150,13 @@ def run_checks(
     try:
         register_code_functions(connection)
         rows = _row_count(connection, table)
-        results = _validate(kwargs, connection, table, contract, rules, result_format)
-        counts = _failed_rule_counts(rules, results, connection, table)
+        unavailable = _unavailable(rules, connection)
+        runnable = [r for r in rules if r.rule_id not in unavailable]
+        results = _validate(kwargs, connection, table, contract, runnable, result_format)
+        counts = _failed_rule_counts(runnable, results, connection, table)
         return [
-            _check_result(rule, results.get(rule.rule_id), rows, connection, table, counts)
+            _not_evaluated(rule, unavailable[rule.rule_id], rows) if rule.rule_id in unavailable
+            else _check_result(rule, results.get(rule.rule_id), rows, connection, table, counts)
             for rule in rules
         ]
     finally:
@@ -158,6 +164,26 @@ def run_checks(
         engine.dispose()
         if owned:
             base.close()
+
+
+def _unavailable(rules: list[CompiledRule], connection) -> dict[str, str]:
+    """Rules reading a ledger dataset that does not exist yet: rule id → why not evaluated.
+    Asked of the catalog, not by a failing query (which would abort the transaction)."""
+    present = {name for (name,) in connection.exec_driver_sql(
+        "SELECT table_name FROM information_schema.tables").fetchall()}
+    out = {}
+    for rule in rules:
+        missing = [t for t in rule.requires if t not in present]
+        if missing:
+            out[rule.rule_id] = references.not_loaded_message(missing[0])
+    return out
+
+
+def _not_evaluated(rule: CompiledRule, error: str, rows: int) -> CheckResult:
+    log.warning("rule %s could not be evaluated: %s", rule.rule_id, error)
+    return CheckResult(rule_id=rule.rule_id, expectation_type=rule.gx.expectation_type,
+                       column=rule.column, dimension=str(rule.dimension), severity=str(rule.severity),
+                       passed=False, unexpected_count=0, element_count=rows, error=error)
 
 
 def _row_count(connection, table: str) -> int:
@@ -253,8 +279,27 @@ def _failed_rule_counts(rules, results, connection, table: str) -> dict[str, int
     return counts
 
 
+def _json_ready(value: Any) -> Any:
+    """A sample value as JSON can carry it (run metadata, the registry): dates and times as ISO
+    text, decimals as numbers, a sampled row as a list."""
+    if isinstance(value, (list, tuple)):
+        return [_json_ready(v) for v in value]
+    if isinstance(value, (dt.date, dt.time)):  # datetime is a date
+        return value.isoformat(sep=" ") if isinstance(value, dt.datetime) else value.isoformat()
+    if isinstance(value, decimal.Decimal):
+        return float(value)
+    return value
+
+
 def _check_result(rule: CompiledRule, result, rows: int, connection, table: str,
                   counts: dict[str, int] | None = None) -> CheckResult:
+    checked = _gx_check_result(rule, result, rows, connection, table, counts)
+    checked.sample = [_json_ready(v) for v in checked.sample]
+    return checked
+
+
+def _gx_check_result(rule: CompiledRule, result, rows: int, connection, table: str,
+                     counts: dict[str, int] | None = None) -> CheckResult:
     common = dict(
         rule_id=rule.rule_id, column=rule.column, dimension=str(rule.dimension),
         severity=str(rule.severity),
@@ -310,6 +355,9 @@ def _error_message(result) -> str:
 
 
 def _violations_sql(rule: CompiledRule, table: str, select: str) -> str:
+    query = rule.violations_query(table)
+    if query is not None:  # one row per finding (series rules), whatever `select` asks
+        return f"SELECT * FROM ({query})"
     where = "WHERE" if rule.row_level else "QUALIFY"
     return f"SELECT {select} FROM {quote_table(table)} {where} {rule.violation_sql()}"
 
@@ -320,7 +368,7 @@ def _count(rule: CompiledRule, connection, table: str) -> int:
 
 
 def _sample(rule: CompiledRule, connection, table: str) -> list:
-    cols = ", ".join(quote_column(c) for c in rule.columns) or "*"
+    cols = "*" if rule.query else ", ".join(quote_column(c) for c in rule.columns) or "*"
     sql = f"{_violations_sql(rule, table, cols)} LIMIT {SAMPLE_SIZE}"
     rows = connection.exec_driver_sql(sql).fetchall()
     return [row[0] if len(row) == 1 else list(row) for row in rows]

@@ -6,9 +6,12 @@ violating row (NULL is not a violation except for nullValues/missingValues) and 
 expectation checking the same thing, so the pipeline's quarantine split (predicates) and the GX
 check (expectations) agree by construction; tests/quality/test_gx_duckdb.py holds them to it.
 
-Row-level rules give a plain boolean expression (use it in WHERE). Two metrics are not
-row-level: duplicateValues gives a window expression (use it in QUALIFY or a SELECT list) and
-rowCount an aggregate over the whole table.
+Row-level rules give a plain boolean expression (use it in WHERE). Some rules are not
+row-level: duplicateValues and `consistent` give a window expression (use it in QUALIFY or a
+SELECT list), rowCount an aggregate over the whole table, and the rules counting findings
+rather than rows (`series`, `stalled`, `consistent`) a `query` with one row per finding. Rules
+reading other columns or datasets are built in `quality.cross_column`, `quality.references`
+and `quality.series`. `CompiledRule.split_predicate()` is what the quarantine split applies.
 
 Code rules call the SQL macros from `quality.codes`: run `register_code_functions()` on the
 connection first.
@@ -23,11 +26,16 @@ from typing import Any
 
 import great_expectations.expectations as gxe
 
-from quality import codes
+from quality import codes, cross_column, references, series
 from quality.expectations import ExpectColumnValuesToBeValidCode
+from quality.rule_sql import RuleError, literal, on_table, rows_query
 from yibenzhang.contracts.model import Column, Contract, Rule
-from yibenzhang.duckdb_sql import quote_column, string_literal
+from yibenzhang.duckdb_sql import quote_column
+from yibenzhang.duckdb_sql import string_literal as lit
+from yibenzhang.ledger.quarantine import RowPredicate
 from yibenzhang.vocabulary import CodeRule, QualityDimension, Severity
+
+__all__ = ["CompiledRule", "RuleError", "compile_rules", "literal"]
 
 # How a failing value's reason names the code it should be.
 CODE_RULE_NAMES = {
@@ -36,26 +44,11 @@ CODE_RULE_NAMES = {
     CodeRule.DISTRICT_CODE: "district code",
     CodeRule.DISTRICT_NAME: "district name",
 }
-VALUE_ARGUMENTS = ("validValues", "pattern", "minValue", "maxValue", "notAfter", "codeRule")
-
-
-class RuleError(ValueError):
-    """A rule the compiler cannot turn into SQL; the message names contract, rule and problem."""
-
-
-def literal(value: Any) -> str:
-    """A DuckDB SQL literal for a YAML scalar."""
-    if value is None:
-        return "NULL"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return repr(value)
-    if isinstance(value, dt.datetime):
-        return f"TIMESTAMP '{value.isoformat(sep=' ')}'"
-    if isinstance(value, dt.date):
-        return f"DATE '{value.isoformat()}'"
-    return string_literal(str(value))
+VALUE_ARGUMENTS = ("validValues", "pattern", "minValue", "maxValue", "notAfter", "codeRule",
+                   "agreesWith", "notGreaterThan", "withinBbox", "references")
+TABLE_VALUE_ARGUMENTS = ("consistent", "stalled")  # invalidValues under schema[0].quality
+# `notAfter: delivery`: the source's `snapshot_date` when declared, else the run's date.
+DELIVERY = "delivery"
 
 
 @dataclass(frozen=True)
@@ -77,6 +70,15 @@ class CompiledRule:
     allowed_violations: int = 0  # from mustBe; the rule passes with at most this many
     min_rows: int | None = None  # rowCount: the table needs at least this many rows
     implicit: bool = False
+    # Table rules counting findings rather than rows (series): a SELECT over `{table}` with one
+    # row per finding; counts and samples come from it.
+    query: str = field(default="", repr=False)
+    requires: tuple[str, ...] = ()  # other ledger datasets the rule reads (references)
+    # Window rules the split can apply (blocking duplicateValues on a non-key, consistent): a
+    # window predicate TRUE for the rows to quarantine (all but the first in delivery order)
+    # and a SQL expression giving each row's reason.
+    split_sql: str = field(default="", repr=False)
+    split_reason_sql: str = field(default="", repr=False)
 
     @property
     def blocking(self) -> bool:
@@ -85,6 +87,25 @@ class CompiledRule:
     def violation_sql(self) -> str:
         """DuckDB SQL, TRUE for a violating row (a window/aggregate if not row_level)."""
         return self.predicate
+
+    def violations_query(self, table: str) -> str | None:
+        """For rules counting findings (`query`): the SELECT of one row per finding in `table`."""
+        return on_table(self.query, table) if self.query else None
+
+    def split_predicate(self) -> RowPredicate | None:
+        """What the quarantine split applies for this rule, if anything: the predicate of a
+        blocking row rule, or the keep-the-first window of a blocking window rule. Table rules
+        (row count, missing periods) and warnings quarantine nothing."""
+        if not self.blocking:
+            return None
+        if self.row_level:
+            return RowPredicate(self.rule_id, self.column, self.predicate, self.reason,
+                                requires=self.requires)
+        if self.split_sql:
+            return RowPredicate(self.rule_id, self.column, self.split_sql,
+                                self.split_reason_sql or lit(self.reason), reason_is_sql=True,
+                                window=True)
+        return None
 
     def expectation(self):
         """The GX 1.x expectation checking this rule (a fresh copy: suites own theirs)."""
@@ -99,13 +120,18 @@ class CompiledRule:
         return self.reason
 
 
-def compile_rules(contract: Contract, today: dt.date | None = None) -> list[CompiledRule]:
+def compile_rules(contract: Contract, today: dt.date | None = None,
+                  delivery: dt.date | None = None) -> list[CompiledRule]:
     """Every rule of `contract`, implicit ones first, in a stable order.
 
     `today` fixes what `notAfter: today` means (default: the local date at compile time) so a
-    run's predicates and expectations use one date.
+    run's predicates and expectations use one date. `delivery`, the snapshot date a run
+    declares for its delivery, overrides the contract's `snapshot_date` for `notAfter: delivery`
+    (a monthly delivery's date changes every month; the contract does not).
     """
     today = today or dt.date.today()
+    if delivery is not None:
+        contract = contract.model_copy(update={"source": contract.source.model_copy(update={"snapshot_date": delivery})})
     explicit = [(rule, False) for rule in contract.rules]
     compiled: list[CompiledRule] = []
     for rule, implicit in _implicit_rules(contract) + explicit:
@@ -188,8 +214,12 @@ def _compile(contract: Contract, rule: Rule, today: dt.date, implicit: bool) -> 
     if rule.metric == "rowCount":
         return _row_count(rule, base, label)
     if rule.metric == "duplicateValues":
-        return _duplicates(rule, base, label, names)
+        key = set(names) == set(contract.primary_key)
+        return _duplicates(rule, base, label, names, key)
     if base["column"] is None:
+        table_rule = _table_rule(contract, rule, base, label)
+        if table_rule is not None:
+            return table_rule
         raise RuleError(f"metric {rule.metric} needs a column")
     col = contract.column(base["column"])
     if rule.metric == "nullValues":
@@ -201,13 +231,26 @@ def _compile(contract: Contract, rule: Rule, today: dt.date, implicit: bool) -> 
         )
     if rule.metric == "missingValues":
         return _missing_values(rule, base, label, col)
-    return _invalid_values(rule, base, label, col, today)
+    return _invalid_values(contract, rule, base, label, col, today)
 
 
-def _rows_query(predicate: str) -> str:
-    # GX formats the query with str.format: braces other than {batch} must be doubled.
-    escaped = predicate.replace("{", "{{").replace("}", "}}")
-    return f"SELECT * FROM {{batch}} WHERE {escaped}"
+def _table_rule(contract: Contract, rule: Rule, base: dict, label: str) -> CompiledRule | None:
+    """The table-level forms of invalidValues / missingValues (several columns, counted
+    findings), or None."""
+    args = rule.arguments
+    common = {**base, "allowed_violations": _allowed(rule)}
+    if rule.metric == "missingValues" and "series" in args:
+        return CompiledRule(**{**common, **series.missing_periods(contract, args, label)})
+    if rule.metric != "invalidValues":
+        return None
+    kinds = [k for k in TABLE_VALUE_ARGUMENTS if k in args]
+    if len(kinds) > 1:
+        raise RuleError(f"invalidValues takes one kind of check, got {kinds}: split the rule")
+    if kinds == ["consistent"]:
+        return CompiledRule(**{**common, **cross_column.consistent(contract, args)})
+    if kinds == ["stalled"]:
+        return CompiledRule(**{**common, **series.stalled_runs(contract, args, label)})
+    return None
 
 
 def _missing_values(rule: Rule, base: dict, label: str, col: Column) -> CompiledRule:
@@ -220,12 +263,12 @@ def _missing_values(rule: Rule, base: dict, label: str, col: Column) -> Compiled
         **base, row_level=True, allowed_violations=_allowed(rule),
         reason=f"{label}: value is missing or a placeholder {markers}",
         predicate=f"({predicate})",
-        gx=gxe.UnexpectedRowsExpectation(unexpected_rows_query=_rows_query(predicate)),
+        gx=gxe.UnexpectedRowsExpectation(unexpected_rows_query=rows_query(predicate)),
     )
 
 
 def _invalid_values(
-    rule: Rule, base: dict, label: str, col: Column, today: dt.date
+    contract: Contract, rule: Rule, base: dict, label: str, col: Column, today: dt.date
 ) -> CompiledRule:
     args = rule.arguments
     kinds = [k for k in VALUE_ARGUMENTS if k in args]
@@ -238,6 +281,9 @@ def _invalid_values(
     c = quote_column(col.name)
     kind = kinds[0]
     common = {**base, "row_level": True, "allowed_violations": _allowed(rule), "check": kind}
+    several = _several_columns(contract, kind, args, label, col)
+    if several is not None:
+        return CompiledRule(**{**common, **several})
     if kind == "validValues":
         values = args["validValues"]
         if not isinstance(values, list) or not values:
@@ -283,11 +329,11 @@ def _invalid_values(
             gx=gxe.ExpectColumnValuesToBeBetween(column=col.name, min_value=low, max_value=high),
         )
     if kind == "notAfter":
-        limit = today if args["notAfter"] == "today" else _typed_bound(col, args["notAfter"])
+        limit = _not_after_limit(contract, col, args["notAfter"], today)
         if col.type not in ("date", "timestamp"):
             raise RuleError(f"notAfter needs a date or timestamp column, {col.name} is {col.type}")
         if isinstance(limit, str):
-            raise RuleError(f"notAfter must be 'today' or an ISO date, got {limit!r}")
+            raise RuleError(f"notAfter must be 'today', 'delivery' or an ISO date, got {limit!r}")
         limit_date = limit.date() if isinstance(limit, dt.datetime) else limit
         predicate = f"(CAST({c} AS DATE) > {literal(limit_date)})"
         return CompiledRule(
@@ -304,6 +350,36 @@ def _invalid_values(
         predicate=predicate,
         gx=ExpectColumnValuesToBeValidCode(column=col.name, code_rule=code_rule),
     )
+
+
+def _several_columns(contract: Contract, kind: str, args: dict, label: str,
+                     col: Column) -> dict[str, Any] | None:
+    """Fields of the invalidValues kinds that read other columns or datasets, or None."""
+    if kind == "agreesWith":
+        return cross_column.agrees_with(contract, col, args, label)
+    if kind == "notGreaterThan":
+        return cross_column.not_greater_than(contract, col, args, label)
+    if kind == "withinBbox":
+        return cross_column.within_bbox(contract, col, args, label)
+    if kind == "references":
+        return references.references(col, args, label)
+    return None
+
+
+def _not_after_limit(contract: Contract, col: Column, value: Any, today: dt.date) -> Any:
+    """`today` is the run's date; `delivery` the source's snapshot_date (when declared: the
+    data cannot be newer than its extraction) or else the run's date; anything else an ISO date."""
+    if value == "today":
+        return today
+    if value == DELIVERY:
+        snapshot = contract.source.snapshot_date
+        if snapshot is None:
+            return today
+        try:
+            return dt.date.fromisoformat(str(snapshot))
+        except ValueError:
+            raise RuleError(f"server customProperty snapshot_date {snapshot!r} is not an ISO date") from None
+    return _typed_bound(col, value)
 
 
 def _not_after(col: Column, limit: dt.date):
@@ -331,7 +407,7 @@ def _typed_bound(col: Column, value: Any) -> Any:
     return parsed.date() if col.type == "date" else parsed
 
 
-def _duplicates(rule: Rule, base: dict, label: str, names: list[str]) -> CompiledRule:
+def _duplicates(rule: Rule, base: dict, label: str, names: list[str], key: bool) -> CompiledRule:
     if not names:
         raise RuleError("duplicateValues needs a column or arguments.properties")
     cols = ", ".join(quote_column(n) for n in names)
@@ -346,9 +422,17 @@ def _duplicates(rule: Rule, base: dict, label: str, names: list[str]) -> Compile
         gx = gxe.ExpectCompoundColumnsToBeUnique(
             column_list=names, ignore_row_if="any_value_is_missing"
         )
+    # The split keeps the first row of a repeated value (delivery order) and quarantines the
+    # others, as it does for repeated keys; the primary key's rule is left to that key check.
+    window = f"OVER (PARTITION BY {cols} ORDER BY _file, _row)"
+    value = " || '|' || ".join(f"CAST({quote_column(n)} AS VARCHAR)" for n in names)
     return CompiledRule(
         **base, row_level=False, allowed_violations=_allowed(rule),
         reason=f"{label}: value repeated (must be unique)", predicate=predicate, gx=gx,
+        split_sql="" if key else f"({present} AND row_number() {window} > 1)",
+        split_reason_sql="" if key else (
+            f"{lit(label + ': value ')} || {value} || ' repeats row ' || "
+            f"first_value(_row) {window} || ' in ' || first_value(_file) {window}"),
     )
 
 

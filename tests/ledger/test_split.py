@@ -144,3 +144,41 @@ def test_candidate_follows_the_latest_run_of_the_dataset_only(con):
     result = split(con, "r2", "demo", "std", [], "cand", primary_key=[])
     assert result.rows_loaded == 5, "without predicates only the problem row and the repeat go"
     assert con.execute("SELECT count(*) FROM cand").fetchone()[0] == 5, "candidate must follow run r2"
+
+
+def test_blocking_uniqueness_on_a_non_key_quarantines_the_repeats_keeping_the_first(con):
+    """duplicateValues with severity error on another column than the key: the first row of a
+    value (delivery order) is loaded, the later ones are quarantined, each naming that row."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "quality"))
+    from quality_helpers import build_contract, prop, rule
+
+    from quality.rules import compile_rules
+
+    contract = build_contract([prop("code", primaryKey=True, required=True), prop("name", quality=[
+        rule("name_unique", "duplicateValues", "uniqueness")])])
+    rules = {r.rule_id: r for r in compile_rules(contract)}
+    assert rules["code_unique"].split_predicate() is None, "the key's repeats are the split's own check"
+    predicate = rules["name_unique"].split_predicate()
+    assert predicate is not None and predicate.window
+    con.execute("UPDATE std SET name = '甲' WHERE _file = 'b.csv' AND _row = 3")  # A5 now repeats A1's name
+    result = split(con, "r1", "demo", "std", [predicate], "cand", primary_key=["code"])
+    got = [r for r in quarantined(con) if r[2] == "name_unique"]
+    assert got == [
+        ("a.csv", 3, "name_unique", "name (name): value 甲 repeats row 1 in a.csv", "name", "甲"),
+        ("b.csv", 3, "name_unique", "name (name): value 甲 repeats row 1 in a.csv", "name", "甲"),
+    ], got
+    assert ("a.csv", 1) in con.execute("SELECT _file, _row FROM cand").fetchall(), "the first is kept"
+    assert result.rows_in == result.rows_loaded + result.rows_quarantined
+
+
+def test_a_predicate_reading_a_missing_dataset_is_skipped_not_a_crash(con):
+    needs = RowPredicate("code_known", "code", "code NOT IN (SELECT code FROM registry)", "unknown code",
+                         requires=("registry",))
+    result = split(con, "r1", "demo", "std", [needs], "cand", primary_key=["code"])
+    assert not [r for r in quarantined(con) if r[2] == "code_known"]
+    con.execute("CREATE TABLE registry AS SELECT 'A1' AS code")
+    again = split(con, "r1", "demo", "std", [needs], "cand", primary_key=["code"])
+    assert again.rows_quarantined > result.rows_quarantined, "once the dataset exists the rule applies"

@@ -102,7 +102,7 @@ def test_code_checks_and_samples(checked):
     rep = results["legal_rep_id_valid"]
     assert rep.severity == "warning" and rep.unexpected_count == 1 and not rep.passed
     assert results["status_in_code_table"].sample == ["x"]
-    assert results["established_not_in_future"].sample == [dt.date(2030, 1, 1)]
+    assert results["established_not_in_future"].sample == ["2030-01-01"], "dates as ISO text (JSON)"
     assert not results["uscc_unique"].passed and results["uscc_unique"].blocking
 
 

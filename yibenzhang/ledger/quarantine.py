@@ -1,8 +1,9 @@
 """Split a standardized table into the candidate (rows to load) and the quarantine.
 
 A row is quarantined when it has a standardization/read problem (`<std_table>__problems`),
-violates a blocking row predicate (from `quality.rules`), is an exact repeat of an earlier row,
-or repeats an earlier row's primary key with different content. "Earlier" is delivery order:
+violates a blocking row predicate (from `quality.rules`: a plain predicate, or a window one such
+as "repeats an earlier row's value of a unique non-key column"), is an exact repeat of an
+earlier row, or repeats an earlier row's primary key with different content. "Earlier" is delivery order:
 file name order, then `_row`; the first occurrence is the one kept. Every reason of a row is
 recorded (one quarantine record per reason); counts are of distinct rows, per file:
 `rows_in = rows_loaded + rows_quarantined`, checked (`SplitCountError` if not).
@@ -29,13 +30,20 @@ META = ("_file", "_row", "_line")
 @dataclass(frozen=True)
 class RowPredicate:
     """A blocking row rule: `violation_sql` is TRUE for a bad row of the standardized table;
-    `reason` is the text recorded (or a SQL VARCHAR expression when `reason_is_sql`)."""
+    `reason` is the text recorded (or a SQL VARCHAR expression when `reason_is_sql`).
+
+    `window`: `violation_sql` (and a SQL reason) hold window functions, e.g. "not the first row
+    of this value in delivery order" (ORDER BY _file, _row); applied with QUALIFY.
+    `requires`: other tables of the ledger the predicate reads (a referenced dataset); while one
+    is missing the predicate is skipped (the check reports the rule as not evaluable)."""
 
     rule_id: str
     column: str | None
     violation_sql: str
     reason: str
     reason_is_sql: bool = False
+    window: bool = False
+    requires: tuple[str, ...] = ()
 
 
 @dataclass
@@ -92,14 +100,16 @@ def violations_sql(std_table: str, data_columns: list[str], predicates: list[Row
     for p in predicates:
         value = f"CAST(s.{qc(p.column)} AS VARCHAR)" if p.column else "NULL"
         reason = p.reason if p.reason_is_sql else lit(p.reason)
-        unparsed = ""
+        unparsed = "TRUE"
         if has_problems and p.column:
             # A value that failed standardization is NULL here; its problem already says why,
             # so a "missing"/"invalid" verdict on that NULL would be a misleading second reason.
-            unparsed = (f" AND NOT EXISTS (SELECT 1 FROM {q(problems_table(std_table))} x WHERE "
+            unparsed = (f"NOT EXISTS (SELECT 1 FROM {q(problems_table(std_table))} x WHERE "
                         f"x._file = s._file AND x._row = s._row AND x.\"column\" = {lit(p.column)})")
+        where = (f"WHERE {unparsed} QUALIFY ({p.violation_sql})" if p.window
+                 else f"WHERE ({p.violation_sql}) AND {unparsed}")
         parts.append(f"SELECT s._file, s._row, s._line, {lit(p.column)}, {value}, {reason}, "
-                     f"{lit(p.rule_id)} FROM {std} s WHERE ({p.violation_sql}){unparsed}")
+                     f"{lit(p.rule_id)} FROM {std} s {where}")
     cols = ", ".join(qc(c) for c in data_columns)
     order = "ORDER BY _file, _row"
     # Windows over whole rows are costly on millions of rows; repeats are rare, so a hash
@@ -176,6 +186,7 @@ def split(con: duckdb.DuckDBPyConnection, run_id: str, dataset: str, std_table: 
     ensure_quarantine(con)
     data_columns = [c for c in _columns(con, std_table) if c not in META]
     has_problems = _table_exists(con, problems_table(std_table))
+    predicates = [p for p in predicates if all(_table_exists(con, t) for t in p.requires)]
     violations = violations_sql(std_table, data_columns, predicates, primary_key, has_problems)
     con.execute("CREATE OR REPLACE TEMP TABLE _ybz_violations AS " + violations)
     con.execute(f"DELETE FROM {QUARANTINE} WHERE run_id = ? AND dataset = ?", [run_id, dataset])
