@@ -25,14 +25,24 @@ from quality.score import score
 from yibenzhang.contracts.model import Contract
 from yibenzhang.duckdb_sql import candidate_table, notes_table, raw_table, standardized_table
 from yibenzhang.facade import Yibenzhang
+from yibenzhang.ingest.increments import IncrementPlan, SourceDigest, plan_increment
 from yibenzhang.ingest.read import SourceError, read_source
 from yibenzhang.ingest.staging import FileProblem, FileRead
 from yibenzhang.ingest.standardize import standardize
-from yibenzhang.ledger.findings import clear_findings, record_notes, record_rule_violations
+from yibenzhang.ledger.append import (
+    begin_increment,
+    checked_table,
+    create_whole_view,
+    history_predicates,
+    promote_increment,
+    read_digests,
+)
+from yibenzhang.ledger.findings import clear_findings, record_notes, record_query_findings, record_rule_violations
 from yibenzhang.ledger.quarantine import RowPredicate, split
 from yibenzhang.ledger.store import PromoteResult, open_ledger, uncompressed_staging
 from yibenzhang.ledger.store import promote as promote_to_ledger
 from yibenzhang.registry.runs import ProblemKind, RunStatus
+from yibenzhang.settings import get_settings
 
 Log = Callable[[str], None]
 CITY_TIMEZONE = ZoneInfo("Asia/Shanghai")  # what "today" means for the city's data
@@ -54,7 +64,8 @@ _rules_by_run: dict[tuple[str, str], list[CompiledRule]] = {}
 def rules_of_run(contract: Contract, run_id: str) -> list[CompiledRule]:
     """The rules `stage` compiled for this run; compiled anew (for today) only when the check
     runs without its stage in this process, e.g. a retried step."""
-    return _rules_by_run.get((run_id, contract.id)) or compile_rules(contract, today=run_date())
+    return _rules_by_run.get((run_id, contract.id)) or compile_rules(
+        contract, today=run_date(), delivery=get_settings().snapshot_date)
 
 
 @dataclass
@@ -100,28 +111,33 @@ def stage(contract: Contract, platform: Yibenzhang, run_id: str, log: Log = _qui
     settings.ensure_dirs()
     platform.start_run(run_id, contract.id, contract.version)
     with _failure_recorded(platform, run_id, contract.id):
-        rules = compile_rules(contract, today=run_date())
+        rules = compile_rules(contract, today=run_date(), delivery=settings.snapshot_date)
         _rules_by_run[(run_id, contract.id)] = rules
+        increment = new_files(contract, platform, log)
         con = open_ledger(settings.ledger_db)
         try:
             register_code_functions(con)  # the blocking rules' predicates call the code checks
             log(f"{contract.id}: reading {contract.source.path or contract.source.table}")
             with uncompressed_staging(con):
                 read = read_source(con, contract, settings.source_root, raw_table(contract.id),
-                                   progress=log)
+                                   progress=log, files=increment.new if increment else None)
                 if read.files and len(read.errors) == len(read.files):
                     # Nothing of the delivery could be read: the run fails, naming each file.
                     raise SourceError(f"{contract.id}: " + "; ".join(read.errors))
                 standardize(con, contract, raw_table(contract.id), standardized_table(contract.id))
-            predicates = [
-                RowPredicate(rule.rule_id, rule.column, rule.violation_sql(), rule.reason)
-                for rule in rules
-                if rule.row_level and rule.blocking
+            predicates: list[RowPredicate] = [
+                p for rule in rules if (p := rule.split_predicate()) is not None
             ]
+            if increment is not None:  # append-only: the split also sees the rows loaded before
+                base = begin_increment(con, contract.id, run_id, read_digests(increment.digests, read.files))
+                predicates += history_predicates(con, base, [c.name for c in contract.columns],
+                                                 contract.primary_key)
             result = split(
                 con, run_id, contract.id, standardized_table(contract.id), predicates,
                 candidate_table(contract.id), primary_key=contract.primary_key,
             )
+            if increment is not None:
+                create_whole_view(con, contract.id, base, [c.name for c in contract.columns])
             clear_findings(con, run_id, contract.id)
             record_notes(con, run_id, contract.id, notes_table(standardized_table(contract.id)),
                          candidate_table(contract.id))
@@ -137,11 +153,22 @@ def stage(contract: Contract, platform: Yibenzhang, run_id: str, log: Log = _qui
         ]
         platform.record_stage(run_id, contract.id, files,
                               result.rows_in, result.rows_loaded, result.rows_quarantined,
-                              delivery_problems(read.files))
+                              delivery_problems(read.files) + (increment.problems if increment else []))
     log(f"{contract.id}: {result.rows_in} rows in, {result.rows_loaded} staged, "
         f"{result.rows_quarantined} quarantined")
     return StageOutcome(contract.id, result.rows_in, result.rows_loaded, result.rows_quarantined,
                         files, rules)
+
+
+def new_files(contract: Contract, platform: Yibenzhang, log: Log) -> IncrementPlan | None:
+    """For an append-only source, the files not loaded before (None: read every file)."""
+    if not contract.source.append_only:
+        return None
+    plan = plan_increment(contract, platform.settings.source_root,
+                          platform.loaded_source_files(contract.id))
+    log(f"{contract.id}: append-only: {len(plan.new)} new file(s), {plan.unchanged} loaded before, "
+        f"{len(plan.problems)} changed since loaded (not re-loaded)")
+    return plan
 
 
 def check(contract: Contract, platform: Yibenzhang, run_id: str, log: Log = _quiet,
@@ -150,7 +177,7 @@ def check(contract: Contract, platform: Yibenzhang, run_id: str, log: Log = _qui
     blocking failure finishes the run as blocked, naming the rules."""
     rules = rules if rules is not None else rules_of_run(contract, run_id)
     with _failure_recorded(platform, run_id, contract.id):
-        results = run_checks(platform.settings.ledger_db, candidate_table(contract.id), contract,
+        results = run_checks(platform.settings.ledger_db, checked_table(contract), contract,
                              rules=rules)
         rows_in, rows_quarantined = platform.run_counts(run_id, contract.id)
         quality = score(results, rows_in, rows_quarantined)
@@ -171,17 +198,23 @@ def check(contract: Contract, platform: Yibenzhang, run_id: str, log: Log = _qui
 
 def record_warning_rows(platform: Yibenzhang, contract: Contract, run_id: str,
                         rules: list[CompiledRule], results: list) -> None:
-    """Every loaded row a failed warning rule flags, as findings for the 问题清单."""
-    failed = {r.rule_id for r in results if not r.passed}
-    warnings = [r for r in rules if r.rule_id in failed and r.row_level and not r.blocking]
+    """Every loaded row a failed warning rule flags, and every finding of a failed table
+    rule that counts findings (a missing period, a stalled run), for the 问题清单."""
+    # A rule that could not be evaluated (e.g. a referenced dataset not loaded yet) has no rows.
+    failed = {r.rule_id for r in results if not r.passed and not r.error}
+    warnings = [r for r in rules if r.rule_id in failed and not r.blocking and (r.row_level or r.query)]
     if not warnings:
         return
     con = open_ledger(platform.settings.ledger_db)
     try:
         register_code_functions(con)  # code-rule predicates call the check macros
         for rule in warnings:
-            record_rule_violations(con, run_id, contract.id, candidate_table(contract.id), rule.rule_id,
-                                   rule.column, rule.violation_sql(), rule.reason)
+            query = rule.violations_query(checked_table(contract))
+            if query is not None:
+                record_query_findings(con, run_id, contract.id, rule.rule_id, rule.column, query, rule.reason)
+            else:
+                record_rule_violations(con, run_id, contract.id, candidate_table(contract.id), rule.rule_id,
+                                       rule.column, rule.violation_sql(), rule.reason)
     finally:
         con.close()
 
@@ -215,10 +248,14 @@ def promote(contract: Contract, platform: Yibenzhang, run_id: str, log: Log = _q
     with _failure_recorded(platform, run_id, contract.id):
         con = open_ledger(settings.ledger_db)
         try:
-            result = promote_to_ledger(con, contract.id, candidate_table(contract.id),
-                                       settings.ledger_dir, run_id)
+            if contract.source.append_only:
+                result, loaded = promote_increment(con, contract.id, run_id, settings.ledger_dir)
+            else:
+                result, loaded = promote_to_ledger(con, contract.id, candidate_table(contract.id),
+                                                   settings.ledger_dir, run_id), []
         finally:
             con.close()
+        platform.record_source_files(contract.id, run_id, [SourceDigest(**f) for f in loaded])
     platform.finish_run(run_id, contract.id, RunStatus.SUCCEEDED, ledger_version=result.version,
                         promoted=True)
     log(f"{contract.id}: ledger version {result.version} ({'changed' if result.changed else 'unchanged'})")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 
+from quality.rules import compile_rules
 from yibenzhang.contracts.model import Contract
 
 STEWARD_TEAM = "team:data_bureau"
@@ -27,3 +28,10 @@ def owners(contract: Contract) -> list[str]:
 
 def source_kind(contract: Contract) -> str:
     return contract.source.format if contract.source.type == "local" else contract.source.type
+
+
+def upstream_datasets(contract: Contract, approved: set[str]) -> list[str]:
+    """Approved datasets whose ledger the contract's rules read (references): they run first,
+    so a foreign key is checked against this run's data, not last run's."""
+    needed = {view for rule in compile_rules(contract) for view in rule.requires}
+    return sorted(needed & (approved - {contract.id}))

@@ -8,6 +8,7 @@ settings to `.stack/ckan.env`, which is read here as an env file.
 
 from __future__ import annotations
 
+from datetime import date
 from functools import cached_property
 from pathlib import Path
 
@@ -28,6 +29,9 @@ class Settings(BaseSettings):
     registry_url: str | None = None
     ckan_url: str | None = None
     ckan_api_token: str | None = None
+    # The date the departments' deliveries were extracted (`ybz run --snapshot-date`): what
+    # `notAfter: delivery` rules compare with. Unset: the contract's snapshot_date, else today.
+    snapshot_date: date | None = None
 
     @cached_property
     def ledger_dir(self) -> Path:

@@ -6,13 +6,14 @@ import dagster as dg
 from pipelines import flow
 from pipelines.datasets import approved_datasets
 from pipelines.defs.resources import LedgerResource
-from pipelines.keys import owners, source_kind, staging_key
+from pipelines.keys import ledger_key, owners, source_kind, staging_key, upstream_datasets
 from yibenzhang.contracts.model import Contract
 
 
-def build_staging_asset(contract: Contract) -> dg.AssetsDefinition:
+def build_staging_asset(contract: Contract, approved: set[str]) -> dg.AssetsDefinition:
     @dg.asset(
         key=staging_key(contract.id),
+        deps=[ledger_key(d) for d in upstream_datasets(contract, approved)],
         group_name="ingest",
         kinds={source_kind(contract), "duckdb"},
         owners=owners(contract),
@@ -37,4 +38,6 @@ def build_staging_asset(contract: Contract) -> dg.AssetsDefinition:
 
 @dg.definitions
 def ingest_defs() -> dg.Definitions:
-    return dg.Definitions(assets=[build_staging_asset(c) for c in approved_datasets()])
+    contracts = approved_datasets()
+    approved = {c.id for c in contracts}
+    return dg.Definitions(assets=[build_staging_asset(c, approved) for c in contracts])

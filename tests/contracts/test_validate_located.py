@@ -57,7 +57,7 @@ BROKEN = textwrap.dedent(
       - property: catalog
         value:   # missing-summary
           resource_name: 施工许可
-          category: {class: "2", item: "03", catalog: "001"}
+          category: {class: "3", item: "09", catalog: "001"}
           resource_attribute: departmental
           provider: 市住房和城乡建设局
           provider_code: "102033"

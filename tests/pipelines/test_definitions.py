@@ -106,3 +106,28 @@ def test_the_ledger_resource_is_bound_once_for_every_asset(defs):
 
     bound = defs.resources or {}
     assert isinstance(bound.get("ledger"), LedgerResource), f"resources bound: {sorted(bound)}"
+
+
+def test_a_dataset_whose_rules_read_another_runs_after_it(tmp_path, monkeypatch):
+    import yaml
+
+    from yibenzhang.facade import Yibenzhang
+
+    monkeypatch.chdir(REPO)
+    monkeypatch.setenv("YBZ_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("YBZ_CKAN_URL", "")
+    template = yaml.safe_load((REPO / "contracts" / "_template.yaml").read_text(encoding="utf-8"))
+    template["id"] = "branch_offices"
+    template["schema"][0]["properties"][0]["quality"] = [{
+        "id": "uscc_in_registry", "metric": "invalidValues", "dimension": "consistency", "severity": "warning",
+        "mustBe": 0, "arguments": {"references": {"dataset": "enterprise_registry", "column": "uscc"}}}]
+    platform = Yibenzhang()
+    platform.submit([REPO / "contracts" / "enterprise_registry.yaml",
+                     yaml.safe_dump(template, allow_unicode=True)], actor="dept")
+    platform.approve_all_pending("steward")
+    from pipelines.definitions import defs as lazy_defs
+
+    graph = lazy_defs().resolve_asset_graph()
+    parents = graph.get(dg.AssetKey(["staging", "branch_offices"])).parent_keys
+    assert dg.AssetKey(["ledger", "enterprise_registry"]) in parents, (
+        f"the referenced dataset's ledger must come first; parents: {parents}")

@@ -60,6 +60,22 @@ def record_rule_violations(con: duckdb.DuckDBPyConnection, run_id: str, dataset:
     return _count(con, run_id, dataset) - before
 
 
+def record_query_findings(con: duckdb.DuckDBPyConnection, run_id: str, dataset: str, rule_id: str,
+                          column: str | None, query: str, reason: str) -> int:
+    """Findings of a table rule, one per row of its `query` (e.g. a station and an hour with no
+    data): no file or row of their own; the value names the finding."""
+    ensure_findings(con)
+    names = [r[0] for r in con.execute(f"DESCRIBE ({query})").fetchall()]
+    value = "concat_ws(' ', " + ", ".join(f"CAST({quote_column(n)} AS VARCHAR)" for n in names) + ")"
+    before = _count(con, run_id, dataset)
+    con.execute(
+        f"INSERT INTO {FINDINGS} SELECT ?, ?, NULL, NULL, NULL, {lit(column)}, {value}, {lit(reason)}, "
+        f"{lit(rule_id)} FROM ({query}) AS found",
+        [run_id, dataset],
+    )
+    return _count(con, run_id, dataset) - before
+
+
 def _count(con: duckdb.DuckDBPyConnection, run_id: str, dataset: str) -> int:
     row = con.execute(f"SELECT count(*) FROM {FINDINGS} WHERE run_id = ? AND dataset = ?",
                       [run_id, dataset]).fetchone()

@@ -14,10 +14,15 @@ import duckdb
 from yibenzhang.ledger.findings import FINDINGS
 from yibenzhang.ledger.quarantine import QUARANTINE
 
+# A finding of a table rule (a missing hour of a station) has no file and row: it counts once
+# and is shown by its value.
 GROUPS_SQL = """
-    SELECT dataset, rule_id, "column", count(DISTINCT (file, row)) AS n, min(reason) AS reason,
-           list(file || ':' || row || coalesce(' ''' || value || '''', '') ORDER BY file, row)
-               [1:?] AS samples
+    SELECT dataset, rule_id, "column",
+           count(DISTINCT (file, row)) FILTER (WHERE file IS NOT NULL)
+               + count(*) FILTER (WHERE file IS NULL) AS n,
+           min(reason) AS reason,
+           list(coalesce(file || ':' || row || coalesce(' ''' || value || '''', ''), value)
+                ORDER BY file, row, value)[1:?] AS samples
     FROM {table}
     WHERE run_id = ? AND (? IS NULL OR dataset = ?)
     GROUP BY dataset, rule_id, "column"
