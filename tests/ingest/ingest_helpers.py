@@ -44,3 +44,20 @@ def rows(con: duckdb.DuckDBPyConnection, sql: str) -> list[dict]:
     cur = con.execute(sql)
     names = [d[0] for d in cur.description]
     return [dict(zip(names, r)) for r in cur.fetchall()]
+
+
+def standardized(columns: list[dict], values: list[dict], problem: dict[int, str] | None = None):
+    """A raw table of `values` (one dict per row, keyed by column name; `problem` marks rows as
+    malformed by row number) standardized into `std`; returns the connection."""
+    from yibenzhang.ingest.read import create_raw_table
+    from yibenzhang.ingest.standardize import standardize
+
+    contract = build_contract(columns)
+    con = duckdb.connect()
+    create_raw_table(con, contract, "raw")
+    names = [c.name for c in contract.columns]
+    for i, v in enumerate(values, start=1):
+        con.execute(f"INSERT INTO raw VALUES ({', '.join('?' for _ in range(len(names) + 4))})",
+                    [v.get(n) for n in names] + ["f.csv", i, i + 1, (problem or {}).get(i)])
+    standardize(con, contract, "raw", "std")
+    return con

@@ -4,25 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 
-import duckdb
 import pytest
-from ingest_helpers import build_contract, prop, rows
+from ingest_helpers import prop, rows, standardized
 
 from yibenzhang.duckdb_sql import problems_table
-from yibenzhang.ingest.read import create_raw_table
-from yibenzhang.ingest.standardize import standardize
 
 
 def run(columns: list[dict], values: list[dict], problem: dict[int, str] | None = None):
     """Standardize `values` (one dict per raw row, keyed by column name); returns (rows, problems)."""
-    contract = build_contract(columns)
-    con = duckdb.connect()
-    create_raw_table(con, contract, "raw")
-    names = [c.name for c in contract.columns]
-    for i, v in enumerate(values, start=1):
-        con.execute(f"INSERT INTO raw VALUES ({', '.join('?' for _ in range(len(names) + 4))})",
-                    [v.get(n) for n in names] + ["f.csv", i, i + 1, (problem or {}).get(i)])
-    standardize(con, contract, "raw", "std")
+    con = standardized(columns, values, problem)
     return (rows(con, "SELECT * FROM std ORDER BY _row"),
             rows(con, f"SELECT * FROM {problems_table('std')} ORDER BY _row, \"column\""), con)
 

@@ -7,26 +7,16 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-import duckdb
-from ingest_helpers import build_contract, prop, rows
+from ingest_helpers import prop, rows, standardized
 
 from yibenzhang.duckdb_sql import notes_table, problems_table
-from yibenzhang.ingest.read import create_raw_table
-from yibenzhang.ingest.standardize import standardize
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 def run(columns: list[dict], values: list[dict]):
     """Standardize `values` (one dict per raw row); returns (rows, problems, notes, con)."""
-    contract = build_contract(columns)
-    con = duckdb.connect()
-    create_raw_table(con, contract, "raw")
-    names = [c.name for c in contract.columns]
-    for i, v in enumerate(values, start=1):
-        con.execute(f"INSERT INTO raw VALUES ({', '.join('?' for _ in range(len(names) + 4))})",
-                    [v.get(n) for n in names] + ["f.csv", i, i + 1, None])
-    standardize(con, contract, "raw", "std")
+    con = standardized(columns, values)
     return (rows(con, "SELECT * FROM std ORDER BY _row"),
             rows(con, f"SELECT * FROM {problems_table('std')} ORDER BY _row, \"column\""),
             rows(con, f"SELECT * FROM {notes_table('std')} ORDER BY _row, rule_id"), con)
