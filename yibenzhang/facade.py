@@ -74,6 +74,7 @@ class Yibenzhang:
 
     def __init__(self, settings: Settings | None = None) -> None:
         self.settings = settings or get_settings()
+        self.settings.ensure_dirs()  # private before the registry or the ledger is written
         ensure_schema(self.settings.database_url)
 
     # ------------------------------------------------------------------------ transactions

@@ -8,6 +8,7 @@ settings to `.stack/ckan.env`, which is read here as an env file.
 
 from __future__ import annotations
 
+import os
 from datetime import date
 from functools import cached_property
 from pathlib import Path
@@ -15,6 +16,7 @@ from pathlib import Path
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 STACK_ENV_FILE = Path(".stack/ckan.env")
+PRIVATE_DIR = 0o700
 
 
 class Settings(BaseSettings):
@@ -48,7 +50,12 @@ class Settings(BaseSettings):
         return f"sqlite:///{(self.home / 'registry.db').resolve()}"
 
     def ensure_dirs(self) -> None:
-        self.ledger_dir.mkdir(parents=True, exist_ok=True)
+        """The home holds core data (household records with real ID numbers), the registry and
+        the staging tables: only the service owner may enter it (0700), whatever the umask."""
+        self.home.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIR)
+        if self.home.stat().st_mode & 0o077:
+            os.chmod(self.home, PRIVATE_DIR)
+        self.ledger_dir.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIR)
 
 
 def get_settings(**overrides) -> Settings:
