@@ -70,6 +70,8 @@ def parse_page(page: Page) -> Any:
                          f"{exc.colno} (byte {max(byte, 0)})") from exc
     except ValueError as exc:
         raise ValueError(f"{page.name}: not valid JSON: {exc}") from exc
+    except RecursionError as exc:  # the parser recurses once per level of nesting
+        raise ValueError(f"{page.name}: not readable JSON: arrays/objects nested too deeply") from exc
 
 
 def _not_json(token: str) -> Any:
@@ -284,13 +286,22 @@ def _texts(values: list, col: Column, path: KeyPath, name: str, problems: dict[i
                     f"cannot be read")
             yield None
         else:
-            text = json.dumps(v, ensure_ascii=False)
+            text = _json_text(v)
             problems.setdefault(i, []).append(
                 f"{name} record {i + 1}: {col.source_name} ({col.name}) holds a JSON {_json_type(v)}, "
                 f"not a single value: {_short(v)}")
             yield text
 
 
+def _json_text(value: Any) -> str:
+    """The value as JSON text. A value the parser could just nest may be too deep to write
+    back from here (the encoder recurses too): then a placeholder, never a crash."""
+    try:
+        return json.dumps(value, ensure_ascii=False)
+    except RecursionError:
+        return f"(a JSON {_json_type(value)} nested too deeply to show)"
+
+
 def _short(value: Any) -> str:
-    text = json.dumps(value, ensure_ascii=False)
+    text = _json_text(value)
     return text if len(text) <= 60 else text[:57] + "..."

@@ -11,11 +11,15 @@ loaded as data.
 from __future__ import annotations
 
 import datetime as dt
+import zipfile
+import zlib
+from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
 import pyarrow as pa
 from openpyxl import load_workbook
+from openpyxl.utils.exceptions import InvalidFileException
 
 from yibenzhang.contracts.model import Contract
 from yibenzhang.duckdb_sql import quote_table
@@ -41,16 +45,46 @@ def cell_text(value: object) -> str | None:
     return text if text.strip() else None
 
 
+# What openpyxl raises for a file that is not a workbook or a damaged one: not a zip, a member
+# missing, broken XML (ParseError is a SyntaxError; a mangled attribute a TypeError from its
+# descriptors), a cut deflate stream. Only openpyxl's own calls are guarded (`_opened`,
+# `_damage_reported`), so a bug of ours is not reported as a damaged file.
+_DAMAGED = (zipfile.BadZipFile, zipfile.LargeZipFile, InvalidFileException, KeyError, SyntaxError,
+            zlib.error, EOFError, TypeError, ValueError, AttributeError, IndexError)
+
+
+def _damaged(rel: str, exc: Exception) -> ValueError:
+    reason = str(exc) or type(exc).__name__
+    return ValueError(f"{rel}: not a readable XLSX workbook ({reason}); re-save it from Excel or WPS")
+
+
+def _opened(path: Path, rel: str):
+    try:
+        return load_workbook(path, read_only=True, data_only=True)
+    except _DAMAGED as exc:
+        raise _damaged(rel, exc) from exc
+
+
+def _damage_reported(rows: Iterator[tuple], rel: str) -> Iterator[tuple]:
+    """The sheet's rows; read-only mode parses the sheet XML while it is iterated."""
+    try:
+        yield from rows
+    except _DAMAGED as exc:
+        raise _damaged(rel, exc) from exc
+
+
 def read_xlsx_file(con: duckdb.DuckDBPyConnection, contract: Contract, path: Path, rel: str,
                    table: str) -> FileRead:
     source = contract.source
-    wb = load_workbook(path, read_only=True, data_only=True)
+    wb = _opened(path, rel)
     try:
         if source.sheet and source.sheet not in wb.sheetnames:
             raise ValueError(f"{rel}: sheet {source.sheet!r} not found (sheets: {', '.join(wb.sheetnames)})")
+        if not wb.worksheets:
+            raise ValueError(f"{rel}: the workbook has no worksheet")
         ws = wb[source.sheet] if source.sheet else wb.worksheets[0]
         header_row = source.header_row
-        rows = ws.iter_rows(min_row=header_row, values_only=True)
+        rows = _damage_reported(ws.iter_rows(min_row=header_row, values_only=True), rel)
         header = next(rows, None)
         if header is None:
             raise ValueError(f"{rel}: sheet {ws.title!r} has no row {header_row} (the declared header row)")

@@ -305,7 +305,7 @@ def check_rule_columns(parts: Parts) -> list[Finding]:
     if not tables or not isinstance(tables[0], dict) or not isinstance(tables[0].get("properties"), list):
         return []  # no readable column list: its structure error is reported instead
     # Names as written, so a column that failed validation does not also make its rules fail.
-    names = {c.raw.get("name") for c in parts.columns}
+    names = {n for c in parts.columns if isinstance(n := c.raw.get("name"), str)}
     out = []
     for r in parts.rules:
         if r.rule is None:
@@ -319,6 +319,6 @@ def check_rule_columns(parts: Parts) -> list[Finding]:
             out.append(Finding(r.path + ("arguments", "properties"), "properties must be a non-empty list of column names"))
             continue
         for i, name in enumerate(props):
-            if name not in names:
+            if not isinstance(name, str) or name not in names:  # a list or mapping here is not hashable
                 out.append(Finding(r.path + ("arguments", "properties", i), f"rule {r.rule.id} names unknown column {name!r}"))
     return out
