@@ -36,7 +36,15 @@ class PublishItem:
     quality_summary: dict[str, Any] = field(default_factory=dict)  # e.g. {"checks": 9, "failed": 1}
     last_updated: datetime | None = None  # last successful promotion into the ledger
     open_data: ExportedFile | None = None  # CSV of the allowed columns, uploaded to CKAN
+    input_hash: str | None = None  # catalog.fingerprint of the registry facts this was built from
 
+
+def catalog_state(state: LifecycleState | str) -> LifecycleState:
+    """The lifecycle state CKAN shows: the one the resource has once this package is delivered.
+    Delivering it moves an approved resource to `published`; sending the state before delivery
+    would change the payload on the next publish and re-send every dataset once for nothing."""
+    state = LifecycleState(state)
+    return LifecycleState.PUBLISHED if state is LifecycleState.APPROVED else state
 
 
 def organization_name(provider_code: str) -> str:
@@ -139,7 +147,7 @@ def to_package(item: PublishItem, download_base_url: str, now: datetime | None =
         "cooperating_departments": list(meta.cooperating_departments),
         "security_level": str(SecurityLevel(meta.security_level)),
         # facts from the registry and the ledger
-        "lifecycle_state": str(item.state),
+        "lifecycle_state": str(catalog_state(item.state)),
         "quality_summary": json.dumps(item.quality_summary, ensure_ascii=False, sort_keys=True),
         "freshness": str(freshness(meta.update_cycle, item.last_updated, now)),
         "resources": [],

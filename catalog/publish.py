@@ -7,14 +7,20 @@ outbox, so a CKAN outage loses nothing: rows stay pending and the next `deliver`
 Deletion: a withdrawn (or no longer publishable) resource is `package_delete`d — CKAN keeps it
 in its trash, invisible to everyone but sysadmins. A core resource is `dataset_purge`d: it must
 not exist in CKAN in any state.
+
+Several publishers may run at once (a schedule and a steward's `ybz catalog publish`): each
+outbox row is claimed before it is sent (`outbox.claim`), so every write is sent by one of them.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import socket
+import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -27,11 +33,22 @@ from ckanapi.errors import (
     ServerIncompatibleError,
     ValidationError,
 )
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from catalog.fingerprint import recheck_at
 from catalog.mapping import PublishItem, ckan_name, organization_name, to_package
-from catalog.outbox import DELETE, FAILED, PENDING, UPSERT, Target, pending_row, record_published, stage
+from catalog.outbox import (
+    DELETE,
+    FAILED,
+    PENDING,
+    UPSERT,
+    Target,
+    claim,
+    pending_row,
+    record_published,
+    stage,
+)
 from catalog.policy import decide
 from yibenzhang.registry.models import CatalogOutbox, CatalogPublished, utcnow
 from yibenzhang.vocabulary import SecurityLevel
@@ -55,6 +72,7 @@ class CkanClient(Protocol):
 def targets(items: Iterable[PublishItem], download_base_url: str, now: datetime | None = None) -> list[Target]:
     """What CKAN should hold for each item; withheld items become deletes (core: purge)."""
     result = []
+    moment = now or datetime.now(UTC)
     for item in items:
         contract = item.contract
         name = ckan_name(item.resource_code)
@@ -75,10 +93,12 @@ def targets(items: Iterable[PublishItem], download_base_url: str, now: datetime 
                     "sha256": item.open_data.sha256,
                     "version": item.open_data.version,
                 }
-            result.append(Target(name, contract.id, UPSERT, payload))
+            fresh_until = recheck_at(contract.catalog.update_cycle, item.last_updated, moment)
+            result.append(Target(name, contract.id, UPSERT, payload, item.input_hash, fresh_until))
         else:
             core = SecurityLevel(contract.catalog.security_level) is SecurityLevel.CORE
-            result.append(Target(name, contract.id, DELETE, {"name": name, "purge": core, "reason": decision.reason}))
+            retract = {"name": name, "purge": core, "reason": decision.reason}
+            result.append(Target(name, contract.id, DELETE, retract, item.input_hash))
     return result
 
 
@@ -99,8 +119,12 @@ def enqueue(
 ) -> list[CatalogOutbox]:
     """Stage the changed targets; `withdrawn_ids` are dataset ids whose catalog entry must go.
     Returns the outbox rows written (new or updated pending rows)."""
+    return enqueue_targets(session, targets(items, download_base_url, now), withdrawn_ids)
+
+
+def enqueue_targets(session: Session, wanted: list[Target], withdrawn_ids: Iterable[str] = ()) -> list[CatalogOutbox]:
     written: list[CatalogOutbox] = []
-    wanted = targets(items, download_base_url, now)
+    wanted = list(wanted)
     covered = {t.resource_id for t in wanted}
     for dataset_id in withdrawn_ids:
         if dataset_id in covered:
@@ -126,7 +150,14 @@ def ensure_organization(ckan: CkanClient, name: str, title: str) -> dict:
     try:
         org = ckan.call_action("organization_show", {"id": name})
     except NotFound:
-        return ckan.call_action("organization_create", {"name": name, "title": title})
+        try:
+            return ckan.call_action("organization_create", {"name": name, "title": title})
+        except ValidationError as refused:
+            # Another publisher may have created it since we looked ("Group name already exists").
+            try:
+                org = ckan.call_action("organization_show", {"id": name})
+            except NotFound:
+                raise refused from None
     if org.get("title") != title:
         org = ckan.call_action("organization_patch", {"id": org["id"], "title": title})
     return org
@@ -203,37 +234,85 @@ class DeliveryReport:
     failed: list[tuple[str, str]] = field(default_factory=list)  # (dataset name, reason)
     pending: int = 0  # still waiting after this round
     stopped_by: str | None = None  # the error that ended the round (CKAN unreachable / 5xx)
+    claimed_elsewhere: int = 0  # rows another publisher was sending (or had sent) meanwhile
+    # Dataset ids whose wanted package CKAN holds now (delivered in this round or before).
+    current_ids: list[str] = field(default_factory=list)
 
 
-def deliver(session: Session, ckan: CkanClient) -> DeliveryReport:
-    """Send pending rows oldest first, once each; commit after every row so nothing is sent twice
-    for lack of a record. A transport error or 5xx stops the round with the row still pending."""
+def publisher_id() -> str:
+    """Who holds a claim: host, process and a random part (a restarted pid is someone else)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"[:100]
+
+
+def _settle(session: Session, row_id: int, sent_hash: str, **values) -> None:
+    """Finish a row we hold: release the claim; the status changes only if its payload is still
+    the one we sent (an enqueue may have replaced it meanwhile: that one is still to send)."""
+    session.execute(
+        update(CatalogOutbox).where(CatalogOutbox.id == row_id)
+        .values(claimed_by=None, claimed_until=None, updated_at=utcnow(),
+                attempts=CatalogOutbox.attempts + 1, last_error=values.pop("last_error"))
+        .execution_options(synchronize_session=False)
+    )
+    if values:
+        session.execute(
+            update(CatalogOutbox).where(CatalogOutbox.id == row_id, CatalogOutbox.payload_hash == sent_hash)
+            .values(**values).execution_options(synchronize_session=False)
+        )
+
+
+def deliver(session: Session, ckan: CkanClient, owner: str | None = None) -> DeliveryReport:
+    """Send pending rows oldest first, once each: claim a row, send it, record it, commit, so
+    nothing is sent twice for lack of a record, and a row another publisher holds is left to it.
+    A transport error or 5xx stops the round with the row still pending."""
     report = DeliveryReport()
+    owner = owner or publisher_id()
     orgs_done: set[str] = set()
-    rows = session.scalars(select(CatalogOutbox).where(CatalogOutbox.status == PENDING).order_by(CatalogOutbox.id)).all()
-    for index, row in enumerate(rows):
-        payload = json.loads(row.payload)
+    ids = session.scalars(
+        select(CatalogOutbox.id).where(CatalogOutbox.status == PENDING).order_by(CatalogOutbox.id)
+    ).all()
+    for index, row_id in enumerate(ids):
+        if not claim(session, row_id, owner):
+            report.claimed_elsewhere += 1
+            continue
+        row = session.get(CatalogOutbox, row_id, populate_existing=True)
+        if row is None:
+            continue
+        sent_hash, name = row.payload_hash, row.dataset_name
         try:
             if row.action == UPSERT:
-                _upsert(ckan, payload, orgs_done)
+                _upsert(ckan, json.loads(row.payload), orgs_done)
             else:
-                _delete(ckan, payload)
+                _delete(ckan, json.loads(row.payload))
         except REJECTED as error:
-            row.status, row.attempts, row.last_error, row.updated_at = FAILED, row.attempts + 1, _describe(error), utcnow()
-            report.failed.append((row.dataset_name, row.last_error))
+            reason = _describe(error)
+            _settle(session, row_id, sent_hash, last_error=reason, status=FAILED)
+            report.failed.append((name, reason))
         except (requests.RequestException, CKANAPIError, ServerIncompatibleError, OSError) as error:
-            row.attempts, row.last_error, row.updated_at = row.attempts + 1, _describe(error), utcnow()
-            report.stopped_by = row.last_error
-            report.pending = len(rows) - index
+            report.stopped_by = _describe(error)
+            _settle(session, row_id, sent_hash, last_error=report.stopped_by)
+            report.pending = len(ids) - index
             session.commit()
             return report
         else:
-            record_published(session, row)
-            report.delivered.append(row.dataset_name)
+            record_published(session, row, sent_hash)
+            report.delivered.append(name)
             if row.action == UPSERT:
                 report.upserted_ids.append(row.resource_id)
+        finally:
+            session.expire(row)  # changed by UPDATE statements: reload on next access
         session.commit()
     return report
+
+
+def current(session: Session, wanted: Iterable[Target]) -> list[str]:
+    """Dataset ids of the upserts whose exact payload CKAN holds (one query)."""
+    upserts = [t for t in wanted if t.action == UPSERT]
+    if not upserts:
+        return []
+    held = dict(session.execute(
+        select(CatalogPublished.dataset_name, CatalogPublished.payload_hash).where(CatalogPublished.action == UPSERT)
+    ).tuples().all())
+    return [t.resource_id for t in upserts if held.get(t.dataset_name) == t.payload_hash]
 
 
 def publish(
@@ -243,8 +322,12 @@ def publish(
     withdrawn_ids: Iterable[str] = (),
     download_base_url: str = "",
     now: datetime | None = None,
+    owner: str | None = None,
 ) -> DeliveryReport:
     """enqueue + deliver (deliver also retries what an earlier outage left pending)."""
-    enqueue(session, items, withdrawn_ids, download_base_url, now)
+    wanted = targets(items, download_base_url, now)
+    enqueue_targets(session, wanted, withdrawn_ids)
     session.commit()
-    return deliver(session, ckan)
+    report = deliver(session, ckan, owner)
+    report.current_ids = current(session, wanted)
+    return report

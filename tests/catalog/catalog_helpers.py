@@ -116,3 +116,30 @@ class FakeCkan:
         del self.packages[d["id"]]
 
 
+
+
+def contract_text(dataset_id: str, version: str = "1.0.0", **catalog) -> str:
+    """The template as YAML text with its id, version and catalog fields changed (for submit)."""
+    data = copy.deepcopy(TEMPLATE)
+    data["id"], data["version"] = dataset_id, version
+    data["customProperties"][0]["value"].update(catalog)
+    return yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
+
+
+def registry_platform(home: Path, contracts: dict[str, dict], registry_url: str | None = None):
+    """A Yibenzhang on a fresh registry under `home` with `contracts` (dataset id → catalog
+    fields) submitted and approved."""
+    from yibenzhang.facade import Yibenzhang
+    from yibenzhang.settings import Settings
+
+    url = registry_url or f"sqlite:///{home / 'registry.db'}"
+    platform = Yibenzhang(Settings(home=home, registry_url=url, ckan_url="http://127.0.0.1:9", ckan_api_token="t"))
+    submitted = platform.submit([contract_text(d, **c) for d, c in contracts.items()], actor="dept")
+    refused = [s.refused for s in submitted if s.refused]
+    if refused:
+        raise ValueError(f"test contracts refused: {refused}")
+    decided = platform.approve(list(contracts), actor="steward")
+    refused = [d.refused for d in decided if d.refused]
+    if refused:
+        raise ValueError(f"test contracts not approved: {refused}")
+    return platform

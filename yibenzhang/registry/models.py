@@ -18,12 +18,14 @@ from sqlalchemy import (
     Boolean,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -321,6 +323,19 @@ class CatalogOutbox(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The publisher sending the row holds it until `claimed_until`; an expired lease (a crashed
+    # publisher) is taken over, so two publishers never send the same row at once.
+    claimed_by: Mapped[str | None] = mapped_column(String(100))
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The inputs the payload was built from (catalog.fingerprint); not part of the payload hash.
+    input_hash: Mapped[str | None] = mapped_column(String(64))
+    recheck_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    # One pending row per dataset, also when two publishers enqueue at the same moment.
+    __table_args__ = (
+        Index("uq_catalog_outbox_pending_dataset_name", "dataset_name", unique=True,
+              sqlite_where=text("status = 'pending'"), postgresql_where=text("status = 'pending'")),
+    )
 
 
 class CatalogPublished(Base):
@@ -333,6 +348,10 @@ class CatalogPublished(Base):
     payload_hash: Mapped[str] = mapped_column(String(64))
     action: Mapped[str] = mapped_column(String(16))
     published_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Fingerprint of the inputs of the delivered payload and when time alone changes it (a
+    # fresh resource turning stale): a republish skips resources whose inputs are unchanged.
+    input_hash: Mapped[str | None] = mapped_column(String(64))
+    recheck_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 __all__ = [
