@@ -12,6 +12,7 @@ from ybz.commands.catalog import app as catalog_app
 from ybz.commands.contracts import app as contracts_app
 from ybz.commands.quality import app as quality_app
 from ybz.commands.registry import app as registry_app
+from ybz.commands.retention import app as retention_app
 from ybz.commands.run import run
 from ybz.stack.cli import app as stack_app
 
@@ -25,6 +26,7 @@ app.add_typer(registry_app, name="registry", help="Register resources: submit, a
 app.add_typer(quality_app, name="quality", help="Quality issues fed back to departments (问题清单).")
 app.add_typer(catalog_app, name="catalog", help="Publish the ledger's catalog to CKAN.")
 app.add_typer(stack_app, name="stack", help="The local CKAN stack (PostgreSQL, Redis, Solr 9, CKAN 2.12).")
+app.add_typer(retention_app, name="retention", help="Archive old runs, quarantine rows and findings to Parquet.")
 app.command()(run)
 
 

@@ -49,10 +49,11 @@ from yibenzhang.registry.db import session_scope, upgrade
 from yibenzhang.registry.lifecycle import IN_FORCE, LifecycleError
 from yibenzhang.registry.models import Registration, Resource, Run, SourceFile, Transition
 from yibenzhang.registry.runs import RunStatus
+from yibenzhang.retention import ArchiveReport, RetentionError, archive_older_than
 from yibenzhang.settings import Settings, get_settings
 from yibenzhang.vocabulary import LifecycleState, RegistrationKind, SecurityLevel
 
-__all__ = ["ContractError", "LifecycleError", "Yibenzhang", "ensure_schema"]
+__all__ = ["ArchiveReport", "ContractError", "LifecycleError", "RetentionError", "Yibenzhang", "ensure_schema"]
 
 T = TypeVar("T")
 REFUSALS = (LifecycleError, ContractError)
@@ -260,6 +261,13 @@ class Yibenzhang:
             for f in files:
                 session.merge(SourceFile(dataset_id=dataset_id, file=f.file, size=f.size,
                                          sha256=f.sha256, run_id=run_id))
+
+    # Retention: old run records, quarantine rows and findings to Parquet (yibenzhang.retention).
+
+    def archive_older_than(self, days: int | None = None, now: datetime | None = None) -> ArchiveReport:
+        """Archive what started more than `days` (default `settings.retention_days`) days ago;
+        the runs each dataset's readers still use stay. Raises RetentionError (a ValueError)."""
+        return archive_older_than(self.settings, self.settings.retention_days if days is None else days, now)
 
 
 # --------------------------------------------------------------------------------- helpers

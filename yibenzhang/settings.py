@@ -34,6 +34,9 @@ class Settings(BaseSettings):
     # The date the departments' deliveries were extracted (`ybz run --snapshot-date`): what
     # `notAfter: delivery` rules compare with. Unset: the contract's snapshot_date, else today.
     snapshot_date: date | None = None
+    # Run records, quarantine rows and findings older than this move to `<home>/archive/`
+    # (`ybz retention archive`); the latest run of each dataset always stays.
+    retention_days: int = 400
 
     @cached_property
     def ledger_dir(self) -> Path:

@@ -3,7 +3,8 @@
 `promote()` writes the candidate's data columns (meta columns starting with `_` are left out)
 to a temporary directory beside the versions (layout: `yibenzhang.ledger.layout`), renames it
 to `<version>/`, then — in one DuckDB transaction — records the version in `ledger_versions`
-and points the view `<dataset>` at it. A failure before that transaction commits leaves the
+and points the view `<dataset>` at it; only then is the folder named in `<dataset>.current` (for readers
+of the files, `layout.current_version_dir`). A failure before that transaction commits leaves the
 previous version in place and readable; the orphaned directory is removed by the next promote.
 An order-independent fingerprint of the data makes a rerun with the same rows write nothing.
 Older versions beyond `keep` are deleted, only after the swap. An append-only dataset's new
@@ -34,6 +35,7 @@ from yibenzhang.ledger.layout import (
     version_files_glob,
     version_name,
     version_number,
+    write_current,
 )
 from yibenzhang.ledger.quarantine import ensure_quarantine
 
@@ -135,6 +137,8 @@ def promote(con: duckdb.DuckDBPyConnection, dataset: str, candidate_table: str, 
     fp, rows = fingerprint(con, candidate_table, columns)
     current = current_version(con, dataset)
     if current and current["fingerprint"] == fp and Path(current["path"]).is_dir():
+        # Heals a promote killed between its commit and `<dataset>.current`: unchanged input writes no data.
+        write_current(Path(current["path"]).parent, current["version"])
         return PromoteResult(current["version"], rows, False, Path(current["path"]))
     return _new_version(con, dataset, ledger_dir, run_id, rows, fp, keep,
                         lambda tmp: _write_files(con, candidate_table, columns, tmp))
@@ -166,6 +170,7 @@ def promote_append(con: duckdb.DuckDBPyConnection, dataset: str, new_rows_table:
     new_rows = con.execute(f"SELECT count(*) FROM {q(new_rows_table)}").fetchone()
     old_dir = Path(current["path"])
     if not new_rows or new_rows[0] == 0:
+        write_current(old_dir.parent, current["version"])
         return PromoteResult(current["version"], int(current["rows"]), False, old_dir)
     cols = ", ".join(qc(c) for c in columns)
     old = f"read_parquet({path_literal(version_files_glob(old_dir))})"
@@ -207,6 +212,7 @@ def _new_version(con, dataset: str, ledger_dir: Path, run_id: str, rows: int, fp
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     _swap(con, dataset, version, rows, fp, run_id, final)
+    write_current(base, version)  # after the commit: on-disk readers never see an unrecorded version
     _prune(con, dataset, base, keep)
     return PromoteResult(version, rows, True, final)
 
