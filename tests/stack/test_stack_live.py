@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import json
+import urllib.error
 import urllib.parse
 import urllib.request
 
@@ -12,13 +14,23 @@ import pytest
 from ybz.stack import stack
 from ybz.stack.envfile import read_env
 from ybz.stack.procs import read_pid
+from ybz.stack.solr_security import basic_auth_header
 
 pytestmark = pytest.mark.ckan
 
 
-def _get_json(url: str) -> dict:
-    with urllib.request.urlopen(url, timeout=30) as resp:
+def _get_json(url: str, headers: dict[str, str] | None = None) -> dict:
+    with urllib.request.urlopen(urllib.request.Request(url, headers=headers or {}), timeout=30) as resp:
         return json.loads(resp.read())
+
+
+def _status(url: str, data: bytes | None = None, headers: dict[str, str] | None = None) -> int:
+    try:
+        with urllib.request.urlopen(urllib.request.Request(url, data=data, headers=headers or {}),
+                                    timeout=30) as resp:
+            return resp.status
+    except urllib.error.HTTPError as exc:
+        return exc.code
 
 
 def test_ckan_answers_status_show(ckan):
@@ -28,13 +40,25 @@ def test_ckan_answers_status_show(ckan):
     assert status["locale_default"] == "zh_Hans_CN"
 
 
+def test_solr_refuses_unauthenticated_queries_and_updates(stack_cfg, stack_env):
+    core = f"{stack_cfg.solr_url}/ckan"
+    assert _status(f"{core}/select?q=*:*&rows=1&wt=json") == 401, (
+        "Solr answered a query without credentials: private datasets' data_dict would be readable")
+    update = b'[{"id": "intruder", "title": "x"}]'
+    assert _status(f"{core}/update?commit=true", update, {"Content-Type": "application/json"}) == 401, (
+        "Solr accepted an update without credentials")
+    wrong = {"Authorization": "Basic " + base64.b64encode(b"ckan:not-the-password").decode()}
+    assert _status(f"{core}/select?q=*:*&rows=1&wt=json", headers=wrong) == 401, "a wrong password was accepted"
+
+
 def test_solr_core_is_up_and_uses_cjk_bigrams(stack_cfg, stack_env):
     core = f"{stack_cfg.solr_url}/ckan"
-    assert _get_json(f"{core}/select?q=*:*&rows=0&wt=json")["responseHeader"]["status"] == 0
+    auth = basic_auth_header(stack_cfg)
+    assert _get_json(f"{core}/select?q=*:*&rows=0&wt=json", auth)["responseHeader"]["status"] == 0
     # Solr's field analysis shows how a title is tokenized at index time.
     query = urllib.parse.urlencode({"analysis.fieldtype": "text",
                                     "analysis.fieldvalue": "企业登记信息", "wt": "json"})
-    analysis = _get_json(f"{core}/analysis/field?{query}")
+    analysis = _get_json(f"{core}/analysis/field?{query}", auth)
     stages = analysis["analysis"]["field_types"]["text"]["index"]
     final_tokens = {t["text"] for t in stages[-1]}
     assert {"企业", "登记", "信息"} <= final_tokens, f"no CJK bigrams: {sorted(final_tokens)}"

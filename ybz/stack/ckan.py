@@ -28,6 +28,7 @@ from ybz.stack.procs import (
     wait_until,
 )
 from ybz.stack.progress import step
+from ybz.stack.solr_security import SOLR_USER
 from ybz.stack.system import run
 
 NAME = "ckan"
@@ -86,6 +87,8 @@ def render_ini(cfg: StackConfig, db_url: str, secrets: dict[str, str]) -> bool:
         jwt_secret=secrets["jwt_secret"],
         ckan_db_url=db_url,
         solr_url=f"{cfg.solr_url}/ckan",
+        solr_user=SOLR_USER,
+        solr_password=secrets["solr_password"],
         redis_url=f"redis://127.0.0.1:{cfg.redis_port}/0",
         storage_path=storage,
         dataset_schema_url=DATASET_SCHEMA.as_uri(),  # scheming loads "module:file" or a URL

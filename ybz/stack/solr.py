@@ -9,9 +9,10 @@ import shutil
 
 from ybz.stack.config import SOLR_CORE, TEMPLATES, StackConfig, StackError
 from ybz.stack.net import ensure_port_free, http_get
-from ybz.stack.procs import running_pid, start_daemon, wait_until
+from ybz.stack.procs import own_process, running_pid, start_daemon, stop_process, wait_until
 from ybz.stack.progress import step
 from ybz.stack.solr_schema import write_patched_schema
+from ybz.stack.solr_security import basic_auth_header
 from ybz.stack.system import run
 
 NAME = "solr"
@@ -80,13 +81,15 @@ def ensure_core(cfg: StackConfig, ckan_schema_xml) -> bool:
 
 
 def core_ready(cfg: StackConfig) -> bool:
-    status, body = http_get(f"{cfg.solr_url}/{SOLR_CORE}/select?q=*:*&rows=0&wt=json")
+    status, body = http_get(f"{cfg.solr_url}/{SOLR_CORE}/select?q=*:*&rows=0&wt=json",
+                            headers=basic_auth_header(cfg))
     return status == 200 and json.loads(body)["responseHeader"]["status"] == 0
 
 
 def reload_core(cfg: StackConfig) -> None:
     status, body = http_get(
-        f"{cfg.solr_url}/admin/cores?action=RELOAD&core={SOLR_CORE}&wt=json", timeout=60)
+        f"{cfg.solr_url}/admin/cores?action=RELOAD&core={SOLR_CORE}&wt=json", timeout=60,
+        headers=basic_auth_header(cfg))
     if status != 200:
         raise StackError(f"Solr core reload failed ({status}): {body[:500]!r}")
 
@@ -108,4 +111,14 @@ def start(cfg: StackConfig) -> bool:
     proc = start_daemon(cmd, pid_file, cfg.log_file(NAME), cwd=cfg.solr_dir)
     wait_until(lambda: core_ready(cfg), "Solr core 'ckan'", timeout=180, proc=proc,
                log_file=cfg.log_file(NAME))
+    return True
+
+
+def stop_running(cfg: StackConfig) -> bool:
+    """Stop our Solr if it runs (to restart it with a new security.json). True if stopped."""
+    proc = own_process(cfg.pid_file(NAME), PROCESS_MARK)
+    if proc is None:
+        return False
+    stop_process(proc)
+    cfg.pid_file(NAME).unlink(missing_ok=True)
     return True

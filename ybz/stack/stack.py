@@ -13,6 +13,7 @@ from ybz.stack.envfile import read_env, write_env
 from ybz.stack.net import port_open
 from ybz.stack.procs import own_process, read_pid, stop_process
 from ybz.stack.progress import note, step
+from ybz.stack.solr_security import write_security
 from ybz.stack.stack_secrets import load_or_create
 from ybz.stack.system import ensure_debs
 
@@ -51,6 +52,10 @@ def up(cfg: StackConfig) -> dict[str, str]:
     solr.ensure_launcher(cfg)
     index_existed = (cfg.solr_home / SOLR_CORE / "data").exists()
     schema_changed = solr.ensure_core(cfg, ckan.solr_schema_in_wheel(cfg))
+    if write_security(cfg):
+        # Solr reads security.json at start: a running Solr without it must not stay open.
+        solr.stop_running(cfg)
+        note("Solr authentication configured (security.json)")
     with step(f"Solr 9 on {cfg.solr_url}"):
         solr_started = solr.start(cfg)
         if schema_changed and not solr_started:

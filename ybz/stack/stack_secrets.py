@@ -7,7 +7,8 @@ import os
 import secrets as _random
 from pathlib import Path
 
-KEYS = ("secret_key", "jwt_secret", "ckan_db_password", "test_db_password", "admin_password")
+KEYS = ("secret_key", "jwt_secret", "ckan_db_password", "test_db_password", "admin_password",
+        "solr_password", "solr_salt")
 
 
 def load_or_create(path: Path) -> dict[str, str]:
