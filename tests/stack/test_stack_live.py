@@ -130,3 +130,32 @@ def test_up_twice_is_idempotent(stack_cfg, stack_env):
     assert first["YBZ_CKAN_API_TOKEN"] == stack_env["YBZ_CKAN_API_TOKEN"], "token was reissued"
     after = {name: read_pid(stack_cfg.pid_file(name)) for name in stack.OWN_SERVICES}
     assert after == pids, "a second `up` must not restart running services"
+
+
+def test_a_login_session_lasts_a_working_day_and_is_out_of_scripts_reach(stack_cfg, stack_env):
+    import datetime as dt
+    import email.utils
+    import re
+
+    import requests
+
+    from ybz.stack.config import SYSADMIN
+    from ybz.stack.stack_secrets import load_or_create
+
+    password = load_or_create(stack_cfg.secrets_file)["admin_password"]
+    browser = requests.Session()
+    page = browser.get(f"{stack_cfg.ckan_url}/user/login", timeout=30).text
+    token = re.search(r'name="_csrf_token" value="([^"]+)"', page)
+    assert token, "the login form carries a CSRF token"
+    answer = browser.post(f"{stack_cfg.ckan_url}/user/login", allow_redirects=False, timeout=30,
+                          data={"login": SYSADMIN, "password": password, "_csrf_token": token.group(1)})
+    assert answer.status_code == 302, f"login failed: HTTP {answer.status_code}"
+    [session] = [c for c in answer.raw.headers.getlist("Set-Cookie") if c.startswith("ckan=")]
+    flags = {part.strip().split("=")[0].lower(): part.strip() for part in session.split(";")[1:]}
+    assert "httponly" in flags, f"the session cookie must be HttpOnly: {session}"
+    assert flags.get("samesite", "").lower() == "samesite=lax", f"SameSite must be Lax: {session}"
+    assert ("secure" in flags) == stack_cfg.ckan_url.startswith("https://"), f"Secure follows https: {session}"
+    expires = email.utils.parsedate_to_datetime(flags["expires"].split("=", 1)[1])
+    left = expires - dt.datetime.now(dt.UTC)
+    assert dt.timedelta(hours=7) < left <= dt.timedelta(hours=8, minutes=5), (
+        f"a session should last a working day (8 h), this one {left}")

@@ -88,6 +88,7 @@ def render_ini(cfg: StackConfig, db_url: str, secrets: dict[str, str]) -> bool:
         ckan_db_url=db_url,
         solr_url=f"{cfg.solr_url}/ckan",
         solr_user=SOLR_USER,
+        cookie_secure=str(cfg.ckan_url.startswith("https://")).lower(),
         solr_password=secrets["solr_password"],
         redis_url=f"redis://127.0.0.1:{cfg.redis_port}/0",
         storage_path=storage,
