@@ -26,9 +26,11 @@ def main(ini: str, name: str, email: str, password: str) -> None:
                 dict(context), {"name": name, "email": email, "password": password}
             )
             user = model.User.get(name)
-        if not user.sysadmin or user.state != "active":
+        # A database kept from another checkout's stack holds another password: this one's wins.
+        if not user.sysadmin or user.state != "active" or not user.validate_password(password):
             user.sysadmin = True
             user.state = "active"
+            user.password = password  # hashed by the model's setter
             model.Session.commit()
         token = tk.get_action("api_token_create")(
             dict(context), {"user": name, "name": "ybz-stack"}

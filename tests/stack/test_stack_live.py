@@ -136,19 +136,20 @@ def test_a_login_session_lasts_a_working_day_and_is_out_of_scripts_reach(stack_c
     import datetime as dt
     import email.utils
     import re
+    import secrets
 
     import requests
 
-    from ybz.stack.config import SYSADMIN
-    from ybz.stack.stack_secrets import load_or_create
-
-    password = load_or_create(stack_cfg.secrets_file)["admin_password"]
+    # A user of our own: the test does not depend on the sysadmin's password.
+    admin = ckanapi.RemoteCKAN(stack_cfg.ckan_url, apikey=stack_env["YBZ_CKAN_API_TOKEN"])
+    name, password = f"session-test-{secrets.token_hex(4)}", secrets.token_urlsafe(16)
+    admin.action.user_create(name=name, email=f"{name}@localhost.localdomain", password=password)
     browser = requests.Session()
     page = browser.get(f"{stack_cfg.ckan_url}/user/login", timeout=30).text
     token = re.search(r'name="_csrf_token" value="([^"]+)"', page)
     assert token, "the login form carries a CSRF token"
     answer = browser.post(f"{stack_cfg.ckan_url}/user/login", allow_redirects=False, timeout=30,
-                          data={"login": SYSADMIN, "password": password, "_csrf_token": token.group(1)})
+                          data={"login": name, "password": password, "_csrf_token": token.group(1)})
     assert answer.status_code == 302, f"login failed: HTTP {answer.status_code}"
     [session] = [c for c in answer.raw.headers.getlist("Set-Cookie") if c.startswith("ckan=")]
     flags = {part.strip().split("=")[0].lower(): part.strip() for part in session.split(";")[1:]}
