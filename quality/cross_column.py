@@ -26,13 +26,12 @@ import great_expectations.expectations as gxe
 
 from quality.rule_sql import TABLE, RuleError, batch_query, literal, rows_query
 from yibenzhang.contracts.model import Column, Contract
-from yibenzhang.duckdb_sql import quote_column
+from yibenzhang.duckdb_sql import first_delivered, quote_column
+from yibenzhang.resident_id import DEFAULT_SEX_VALUES, birth_date_from_id, sex_from_id
 from yibenzhang.vocabulary import CodeRule
 
-DEFAULT_SEX_VALUES = ("男", "女")  # GB/T 2261.1 names: male, female
 NUMBER_TYPES = ("integer", "number")
 DATE_TYPES = ("date", "timestamp")
-DELIVERY_ORDER = "ORDER BY _file, _row"  # the split's tables carry the delivery position
 
 
 def _other(contract: Contract, name: Any, argument: str) -> Column:
@@ -56,8 +55,7 @@ def agrees_with(contract: Contract, col: Column, args: dict, label: str) -> dict
     if "sex" in spec:
         sex = _other(contract, spec["sex"], "agreesWith.sex")
         s = quote_column(sex.name)
-        derived = (f"CASE WHEN TRY_CAST(substr({c}, 17, 1) AS INTEGER) % 2 = 1 "
-                   f"THEN {literal(male)} ELSE {literal(female)} END")
+        derived = sex_from_id(c, male, female)
         mismatches.append(f"({s} IS NOT NULL AND CAST({s} AS VARCHAR) <> {derived})")
         names.append(f"{sex.label} ({sex.name})")
         columns.append(sex.name)
@@ -66,9 +64,7 @@ def agrees_with(contract: Contract, col: Column, args: dict, label: str) -> dict
         if birth.type not in DATE_TYPES:
             raise RuleError(f"agreesWith.birthDate needs a date column, {birth.name} is {birth.type}")
         b = quote_column(birth.name)
-        # TRY_CAST: DuckDB may evaluate this for invalid IDs too (AND does not short-circuit).
-        derived = (f"TRY_CAST(substr({c}, 7, 4) || '-' || substr({c}, 11, 2) || '-' || "
-                   f"substr({c}, 13, 2) AS DATE)")
+        derived = birth_date_from_id(c)
         mismatches.append(f"({b} IS NOT NULL AND CAST({b} AS DATE) <> {derived})")
         names.append(f"{birth.label} ({birth.name})")
         columns.append(birth.name)
@@ -108,7 +104,7 @@ def consistent(contract: Contract, args: dict) -> dict[str, Any]:
     # Every row of a code delivered with two or more names (as duplicateValues counts rows).
     predicate = (f"({present} AND min({v}) OVER (PARTITION BY {k}) "
                  f"<> max({v}) OVER (PARTITION BY {k}))")
-    first = f"first_value({v} IGNORE NULLS) OVER (PARTITION BY {k} {DELIVERY_ORDER})"
+    first = first_delivered(v, k)
     label = f"{name.label} ({name.name})"
     # QUALIFY after GROUP BY: the window counts the names (groups) of each code.
     query = (f"SELECT CAST({k} AS VARCHAR) AS code, CAST({v} AS VARCHAR) AS name, count(*) AS rows "

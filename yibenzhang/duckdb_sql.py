@@ -67,3 +67,12 @@ def problems_table(table: str) -> str:
 def notes_table(table: str) -> str:
     """Values of `table` loaded with a finding (fixed or flagged), one row per finding."""
     return f"{table}__notes"
+
+
+# The staging tables carry each row's delivery position: "first" means first delivered.
+DELIVERY_ORDER = "ORDER BY _file, _row"
+
+
+def first_delivered(value_sql: str, partition_sql: str) -> str:
+    """The first non-NULL `value_sql` delivered within each `partition_sql` (a window)."""
+    return f"first_value({value_sql} IGNORE NULLS) OVER (PARTITION BY {partition_sql} {DELIVERY_ORDER})"

@@ -19,15 +19,15 @@ from dataclasses import dataclass
 import duckdb
 
 from yibenzhang.contracts.model import Contract, Rule
-from yibenzhang.duckdb_sql import notes_table
+from yibenzhang.duckdb_sql import first_delivered, notes_table
 from yibenzhang.duckdb_sql import quote_column as qc
 from yibenzhang.duckdb_sql import quote_table as q
 from yibenzhang.duckdb_sql import string_literal as lit
+from yibenzhang.resident_id import DEFAULT_SEX_VALUES, birth_date_from_id, sex_from_id
 from yibenzhang.vocabulary import CodeRule
 
 FROM_ID = "fromId"
 FIRST = "first"
-DEFAULT_SEX_VALUES = ("男", "女")
 _FIXES = "_ybz_rule_fixes"
 
 
@@ -67,14 +67,13 @@ def _from_id(contract: Contract, rule: Rule) -> list[ColumnFix]:
     out = []
     if isinstance(spec, dict) and "sex" in spec:
         sex = contract.column(spec["sex"])
-        derived = (f"CASE WHEN TRY_CAST(substr({c}, 17, 1) AS INTEGER) % 2 = 1 "
-                   f"THEN {lit(str(male))} ELSE {lit(str(female))} END")
+        derived = sex_from_id(c, male, female)
         out.append(ColumnFix(rule.id, sex.name, sex.label, derived,
                              f"{valid} AND {qc(sex.name)} IS DISTINCT FROM {derived}",
                              f"from the ID number {id_col.label} (GB 11643)"))
     if isinstance(spec, dict) and "birthDate" in spec:
         birth = contract.column(spec["birthDate"])
-        derived = f"TRY_CAST(substr({c}, 7, 4) || '-' || substr({c}, 11, 2) || '-' || substr({c}, 13, 2) AS DATE)"
+        derived = birth_date_from_id(c)
         out.append(ColumnFix(rule.id, birth.name, birth.label, derived,
                              f"{valid} AND {derived} IS NOT NULL AND CAST({qc(birth.name)} AS DATE) IS DISTINCT FROM {derived}",
                              f"from the ID number {id_col.label} (GB 11643)"))
@@ -87,7 +86,7 @@ def _first_name(contract: Contract, rule: Rule) -> list[ColumnFix]:
         return []
     code, name = (contract.column(n) for n in names)
     k, v = qc(code.name), qc(name.name)
-    first = f"first_value({v} IGNORE NULLS) OVER (PARTITION BY {k} ORDER BY _file, _row)"
+    first = first_delivered(v, k)
     return [ColumnFix(rule.id, name.name, name.label, first,
                       f"{k} IS NOT NULL AND {v} IS NOT NULL AND {v} <> {first}",
                       f"the {name.label} first delivered for this {code.label}")]
