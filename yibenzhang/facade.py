@@ -9,7 +9,9 @@ The CLI, the demo, `catalog/` and `pipelines/` use this instead of stitching mig
 sessions, lifecycle functions and SQL together themselves. Each write is its own transaction
 (one registration, one decision, one run step), so one refused item never undoes the others.
 Reads hand out typed, detached facts (`yibenzhang.facts`), never live ORM rows. The schema is
-migrated once per process and database URL.
+migrated once per process and database URL. Every registration transition (submit, approve,
+reject, withdraw, publish) gets its audit entry (`yibenzhang.governance.audit`) in the same
+transaction.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from yibenzhang.contracts.load import ContractError, contract_files, parse_contract
@@ -41,13 +43,14 @@ from yibenzhang.facts import (
     Submission,
     TransitionFact,
 )
+from yibenzhang.governance import audit
 from yibenzhang.ingest.increments import SourceDigest
 from yibenzhang.ledger.findings import FINDINGS
 from yibenzhang.ledger.quarantine_report import quarantine_groups
 from yibenzhang.registry import lifecycle, runs
 from yibenzhang.registry.db import session_scope, upgrade
 from yibenzhang.registry.lifecycle import IN_FORCE, LifecycleError
-from yibenzhang.registry.models import Registration, Resource, Run, SourceFile, Transition
+from yibenzhang.registry.models import AuthorizedOperation, Registration, Resource, Run, SourceFile, Transition
 from yibenzhang.registry.runs import RunStatus
 from yibenzhang.retention import ArchiveReport, RetentionError, archive_older_than
 from yibenzhang.settings import Settings, get_settings
@@ -57,6 +60,17 @@ __all__ = ["ArchiveReport", "ContractError", "LifecycleError", "RetentionError",
 
 T = TypeVar("T")
 REFUSALS = (LifecycleError, ContractError)
+# Audit actions of registration transitions, by the state entered.
+REGISTRATION_ACTIONS = {
+    LifecycleState.SUBMITTED.value: "registration.submit",
+    LifecycleState.APPROVED.value: "registration.approve",
+    LifecycleState.REJECTED.value: "registration.reject",
+    LifecycleState.WITHDRAWN.value: "registration.withdraw",
+    LifecycleState.PUBLISHED.value: "registration.publish",
+}
+# Who calls the facade's registration methods: in-process tools run by an operator (the CLI,
+# the demo); publishing is the catalog publisher's automatic step.
+OPERATOR_ROLE, SYSTEM_ROLE = "operator", "system"
 
 _migrated: set[str] = set()
 _migrate_lock = threading.Lock()
@@ -105,7 +119,7 @@ class Yibenzhang:
         for item in _expand(paths_or_texts):
             source = str(item) if isinstance(item, Path) else "<text>"
             try:
-                with self.transaction() as session:
+                with self.transaction() as session, self._audited(session, OPERATOR_ROLE):
                     r = lifecycle.submit(session, item, actor)
                     outcomes.append(Submission(source, r.resource_id, r.kind, r.id, r.contract_version, r.state))
             except REFUSALS as exc:
@@ -134,18 +148,45 @@ class Yibenzhang:
 
     def mark_published(self, dataset_id: str, actor: str, session: Session | None = None) -> None:
         if session is not None:
-            lifecycle.mark_published(session, dataset_id, actor)
+            with self._audited(session, SYSTEM_ROLE):
+                lifecycle.mark_published(session, dataset_id, actor)
             return
-        with self.transaction() as own:
+        with self.transaction() as own, self._audited(own, SYSTEM_ROLE):
             lifecycle.mark_published(own, dataset_id, actor)
 
     def _decide(self, dataset_id: str, act: Callable[[Session], Resource]) -> Decision:
         try:
-            with self.transaction() as session:
+            with self.transaction() as session, self._audited(session, OPERATOR_ROLE):
                 r = act(session)
                 return Decision(r.id, r.state, r.resource_code, r.approved_version)
         except REFUSALS as exc:
             return Decision(dataset_id, refused=str(exc))
+
+    @contextmanager
+    def _audited(self, session: Session, role: str) -> Iterator[None]:
+        """An audit entry for every registry transition the block records, in its transaction
+        (a refused action records none)."""
+        made: list[Transition] = []
+
+        def collect(_session: Session, instance: object) -> None:
+            if isinstance(instance, Transition):
+                made.append(instance)
+
+        event.listen(session, "pending_to_persistent", collect)
+        try:
+            yield
+            session.flush()
+        finally:
+            event.remove(session, "pending_to_persistent", collect)
+        anchor = audit.anchor_path(self.settings.home)
+        for t in made:
+            audit.append(
+                session, actor=t.actor, role=role, action=REGISTRATION_ACTIONS.get(t.to_state, "registration.change"),
+                subject=f"resource:{t.resource_id}", anchor_path=anchor, at=t.at,
+                payload={"from": t.from_state, "to": t.to_state, "registration_id": t.registration_id,
+                         "transition_subject": t.subject, "reason": t.reason,
+                         "resource_code": t.resource.resource_code if t.resource is not None else None},
+            )
 
     # ------------------------------------------------------------------------ registry reads
 
@@ -173,6 +214,16 @@ class Yibenzhang:
             ]
 
         return self.read(read)
+
+    def authorized_operations(self) -> set[str]:
+        """Dataset ids currently placed under authorized operation (授权运营): the catalog
+        publisher sets the package's `authorized_operation` field from it."""
+        return self.read(lambda s: set(s.scalars(
+            select(AuthorizedOperation.resource_id).where(AuthorizedOperation.placed.is_(True)))))
+
+    def audit_head(self) -> tuple[int, str]:
+        """(seq, hash) of the audit log's last entry, for publishing the head to CKAN."""
+        return self.read(audit.head)
 
     def withdrawn(self) -> list[str]:
         """Dataset ids withdrawn after they had a resource code (the catalog retracts them)."""

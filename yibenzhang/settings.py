@@ -37,6 +37,11 @@ class Settings(BaseSettings):
     # Run records, quarantine rows and findings older than this move to `<home>/archive/`
     # (`ybz retention archive`); the latest run of each dataset always stays.
     retention_days: int = 400
+    # The use side (docs/governance.md): the CKAN organization whose admins are the stewards,
+    # and where the governance API is with the secret the CKAN extension signs claims with.
+    bureau_organization: str = "data-bureau"
+    governance_url: str | None = None
+    governance_service_secret: str | None = None
 
     @cached_property
     def ledger_dir(self) -> Path:

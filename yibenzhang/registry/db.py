@@ -1,7 +1,9 @@
 """Engine, schema upgrade (Alembic to head) and session scope for the governance database.
 
 SQLite by default (`settings.database_url`), PostgreSQL by URL (`postgresql+psycopg://...`).
-Only portable SQL is used; SQLite gets `PRAGMA foreign_keys=ON` on every connection.
+Only portable SQL is used; SQLite gets `PRAGMA foreign_keys=ON` on every connection, and a
+busy timeout with WAL journaling: the governance API, the pipelines and the CLI are separate
+processes writing the same file, and readers must not wait for a writer.
 """
 
 from __future__ import annotations
@@ -38,6 +40,8 @@ def make_engine(url: str) -> Engine:
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA journal_mode=WAL")
     cursor.close()
 
 

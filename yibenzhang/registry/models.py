@@ -1,7 +1,9 @@
 """Governance records (SQLAlchemy 2.0 typed declarative): one Alembic history for all of them.
 
 Tables: the registry (resources, registrations, transitions, code sequences), pipeline run
-records (runs, file loads, check results, quality scores) and the catalog outbox. Enum-like
+records (runs, file loads, check results, quality scores), the catalog outbox and the use side
+(licensee profiles, authorized-operation placements, access requests and their transitions,
+deliveries, the hash-chained audit log; docs/governance.md). Enum-like
 columns store the identifiers of `yibenzhang.vocabulary` as plain strings (no DB enum types),
 so SQLite and PostgreSQL hold the same values and adding a member needs no migration.
 All timestamps are stored and returned as timezone-aware UTC.
@@ -9,13 +11,14 @@ All timestamps are stored and returned as timezone-aware UTC.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -354,15 +357,156 @@ class CatalogPublished(Base):
     recheck_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
+# ---------------------------------------------------------------------------------------------
+# The use side (docs/governance.md): names and columns are a published interface, keep them.
+
+
+class LicenseeProfile(Base):
+    """授权运营主体: a CKAN user's enterprise profile, verified (实名核验) by a steward."""
+
+    __tablename__ = "licensee_profiles"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    ckan_user: Mapped[str] = mapped_column(String(100), unique=True)
+    enterprise_name: Mapped[str] = mapped_column(String(200))
+    uscc: Mapped[str] = mapped_column(String(18), index=True)
+    contact_name: Mapped[str] = mapped_column(String(100))
+    contact_phone: Mapped[str] = mapped_column(String(32))
+    contact_email: Mapped[str] = mapped_column(String(200))
+    state: Mapped[str] = mapped_column(String(16), index=True)  # pending | verified | rejected
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    decided_by: Mapped[str | None] = mapped_column(String(100))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reason: Mapped[str | None] = mapped_column(Text)
+
+
+class AuthorizedOperation(Base):
+    """Whether a resource is placed under authorized operation (授权运营); removing a placement
+    keeps the row with `placed` false, so who removed it and why stays readable."""
+
+    __tablename__ = "authorized_operations"
+
+    resource_id: Mapped[str] = mapped_column(ForeignKey("resources.id"), primary_key=True)
+    placed: Mapped[bool] = mapped_column(Boolean)
+    decided_by: Mapped[str] = mapped_column(String(100))
+    decided_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    reason: Mapped[str | None] = mapped_column(Text)
+
+
+class AccessRequest(Base):
+    """A sharing request (kind share) or a licence application (kind license); once approved,
+    the grant. `columns` and `row_filter` are what the grant carries; `provider_code` is the
+    providing department when the request was made (its CDO consents)."""
+
+    __tablename__ = "access_requests"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(16))  # share | license
+    resource_id: Mapped[str] = mapped_column(ForeignKey("resources.id"), index=True)
+    resource_code: Mapped[str | None] = mapped_column(String(64))
+    provider_code: Mapped[str] = mapped_column(String(16), index=True)
+    requester: Mapped[str] = mapped_column(String(100), index=True)  # CKAN user name
+    requester_department: Mapped[str | None] = mapped_column(String(16), index=True)  # share only
+    purpose: Mapped[str] = mapped_column(Text)
+    legal_basis: Mapped[str] = mapped_column(Text)
+    columns: Mapped[Any] = mapped_column(JSON)  # list of column names
+    row_filter: Mapped[Any | None] = mapped_column(JSON)  # {"column": ..., "values": [...]}
+    term_start: Mapped[date] = mapped_column(Date)
+    term_end: Mapped[date] = mapped_column(Date, index=True)
+    masked: Mapped[bool] = mapped_column(Boolean)
+    path: Mapped[str] = mapped_column(String(32))  # grant_at_once | consent_then_approval
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    delivered_version: Mapped[str | None] = mapped_column(String(64))  # ledger version delivered
+
+    transitions: Mapped[list[RequestTransition]] = relationship(
+        back_populates="request", order_by="RequestTransition.id"
+    )
+    deliveries: Mapped[list[Delivery]] = relationship(back_populates="request", order_by="Delivery.id")
+
+
+class RequestTransition(Base):
+    """Every state change of a request: who (and in which role), from, to, when, why."""
+
+    __tablename__ = "request_transitions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("access_requests.id"), index=True)
+    from_state: Mapped[str | None] = mapped_column(String(16))
+    to_state: Mapped[str] = mapped_column(String(16))
+    actor: Mapped[str] = mapped_column(String(100))
+    role: Mapped[str] = mapped_column(String(32))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    reason: Mapped[str | None] = mapped_column(Text)
+
+    request: Mapped[AccessRequest] = relationship(back_populates="transitions")
+
+
+class Delivery(Base):
+    """One extract delivered for a grant (`<home>/deliveries/<request id>/<ledger version>/`);
+    `current` marks the one a download serves."""
+
+    __tablename__ = "deliveries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("access_requests.id"), index=True)
+    ledger_version: Mapped[str] = mapped_column(String(64))
+    folder: Mapped[str] = mapped_column(Text)
+    rows: Mapped[int] = mapped_column(BigInteger)
+    parquet_bytes: Mapped[int] = mapped_column(BigInteger)
+    parquet_sha256: Mapped[str] = mapped_column(String(64))
+    csv_bytes: Mapped[int] = mapped_column(BigInteger)
+    csv_sha256: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    current: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    request: Mapped[AccessRequest] = relationship(back_populates="deliveries")
+
+
+class AuditLog(Base):
+    """存证溯源: one hash-chained entry (yibenzhang.governance.audit). Never updated."""
+
+    __tablename__ = "audit_log"
+
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    actor: Mapped[str] = mapped_column(String(100))
+    role: Mapped[str] = mapped_column(String(32))
+    action: Mapped[str] = mapped_column(String(64), index=True)
+    subject: Mapped[str] = mapped_column(String(200), index=True)
+    payload: Mapped[Any] = mapped_column(JSON)
+    payload_digest: Mapped[str] = mapped_column(String(64))
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditHead(Base):
+    """The chain's head, one row (id 1): appends lock it, so they are serialized."""
+
+    __tablename__ = "audit_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    seq: Mapped[int] = mapped_column(BigInteger)
+    hash: Mapped[str] = mapped_column(String(64))
+
+
 __all__ = [
+    "AccessRequest",
+    "AuditHead",
+    "AuditLog",
+    "AuthorizedOperation",
     "Base",
     "CatalogOutbox",
     "CatalogPublished",
     "CheckResult",
     "CodeSequence",
+    "Delivery",
     "FileLoad",
+    "LicenseeProfile",
     "QualityScore",
     "Registration",
+    "RequestTransition",
     "Resource",
     "Run",
     "RunProblem",
