@@ -23,6 +23,7 @@ from pydantic import BaseModel, Field, field_validator
 from yibenzhang.contracts.problems import ContractError
 from yibenzhang.vocabulary import (
     CodeRule,
+    LabelledEnum,
     OpenType,
     PersonalInfo,
     QualityDimension,
@@ -39,6 +40,21 @@ LogicalType = Literal["string", "integer", "number", "date", "timestamp", "boole
 # Date "formats" that are not strptime patterns: a spreadsheet day serial (1900 date system),
 # ISO 8601 with or without an offset, and `auto` (every supported format; yibenzhang.ingest.expressions).
 PSEUDO_DATE_FORMATS = ("excel_serial", "iso8601", "auto")
+
+
+class Masking(LabelledEnum):
+    """How a personal column is masked in a licensee's delivery (脱敏方式, contracts/README §2.3.6;
+    the rules are `yibenzhang.governance.masking`). Department shares are never masked."""
+
+    PSEUDONYM = ("pseudonym", "假名化")
+    NAME = ("name", "姓名脱敏")
+    PHONE = ("phone", "电话脱敏")
+    ADDRESS = ("address", "地址截断")
+    WITHHOLD = ("withhold", "不提供")
+
+
+# Maskings that rewrite the text itself (a pseudonym hashes any value's text).
+TEXT_MASKINGS = (Masking.NAME, Masking.PHONE, Masking.ADDRESS)
 
 
 def custom_props(items: list[CustomProperty] | None) -> dict[str, Any]:
@@ -94,6 +110,9 @@ class CatalogMetadata(BaseModel):
     responsible_department: str
     cooperating_departments: list[str] = []
     security_level: SecurityLevel
+    # 许可协议 of the open data: an id of the catalog's licence list (catalog/README, "Licences");
+    # None = the bureau's open-data licence.
+    license: str | None = None
 
     _resource_attribute = field_validator("resource_attribute", mode="before")(_enum(ResourceAttribute))
     _format = field_validator("format", mode="before")(_enum(ResourceFormat))
@@ -177,9 +196,13 @@ class Column(BaseModel):
     approximate: Literal["allow", "reject"] = "reject"  # "约100" loaded as 100 and noted, or a problem
     missing_values: list[str] = []  # codes meaning "no value" ("-999", "不详"): loaded as NULL, noted
     normalize: Literal["identifier"] | None = None  # upper case, separators removed, noted
+    # Licensee deliveries: how this personal column is masked; None = the default
+    # (`yibenzhang.governance.masking.default_masking`). Only on personal/sensitive columns.
+    masking: Masking | None = None
     rules: list[Rule] = []
 
     _personal_info = field_validator("personal_info", mode="before")(_enum(PersonalInfo))
+    _masking = field_validator("masking", mode="before")(_enum(Masking))
 
     @field_validator("units", "missing_values", mode="before")
     @classmethod
@@ -300,6 +323,7 @@ def column_fields(prop: SchemaProperty) -> dict[str, Any]:
         approximate=extra.get("approximate", "reject"),
         missing_values=extra.get("missing_values"),
         normalize=extra.get("normalize"),
+        masking=extra.get("masking"),
     )
 
 

@@ -53,6 +53,7 @@ COLUMN_FIELD_PATHS: dict[str, YamlPath] = {
     "approximate": ("customProperties", Prop("approximate")),
     "missing_values": ("customProperties", Prop("missing_values")),
     "normalize": ("customProperties", Prop("normalize")),
+    "masking": ("customProperties", Prop("masking")),
 }
 RULE_FIELD_PATHS: dict[str, YamlPath] = {
     "id": ("id",),

@@ -9,9 +9,10 @@ from collections.abc import Callable
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from yibenzhang.contracts.model import PSEUDO_DATE_FORMATS
+from yibenzhang.contracts.model import PSEUDO_DATE_FORMATS, TEXT_MASKINGS
 from yibenzhang.contracts.parts import TABLE_PATH, Parts, as_list
 from yibenzhang.contracts.problems import Finding, Prop
+from yibenzhang.vocabulary import PersonalInfo
 
 DATE_TYPES = ("date", "timestamp")
 
@@ -170,4 +171,26 @@ def check_value_options(parts: Parts) -> list[Finding]:
                 if not isinstance(item, str) or not item.strip():
                     out.append(Finding(p.path + ("customProperties", Prop(prop)),
                                        f"{prop} entry {item!r} must be a non-empty text"))
+    return out
+
+
+def check_masking(parts: Parts) -> list[Finding]:
+    """`masking` says how a personal column reaches a licensee: on a non-personal column it
+    would mean nothing (those columns are delivered as they are), and the text maskings
+    (name, phone, address) cut text, so they need a string column."""
+    out = []
+    for p in parts.columns:
+        col = p.column
+        masking = getattr(col, "masking", None)
+        if col is None or masking is None:
+            continue
+        name, path = getattr(col, "name", p.index), p.path + ("customProperties", Prop("masking"))
+        personal = getattr(col, "personal_info", PersonalInfo.NONE)
+        if personal is PersonalInfo.NONE:
+            out.append(Finding(path, f"masking {masking.value} ({masking.label}) applies only to personal or "
+                                     f"sensitive columns; column {name} has personal_info none: set "
+                                     f"personal_info, or remove masking"))
+        elif masking in TEXT_MASKINGS and getattr(col, "type", "string") != "string":
+            out.append(Finding(path, f"masking {masking.value} ({masking.label}) cuts text: column {name} "
+                                     f"must be logicalType string (it is {col.type}); use pseudonym or withhold"))
     return out

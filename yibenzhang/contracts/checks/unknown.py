@@ -15,7 +15,7 @@ from yibenzhang.contracts.parts import CATALOG_PATH, SERVER_PATH, Parts, as_dict
 from yibenzhang.contracts.problems import Finding, YamlPath
 
 COLUMN_EXTENSION_PROPS = ("personal_info", "code_rule", "format", "aliases", "timezone", "unit",
-                          "approximate", "missing_values", "normalize")
+                          "approximate", "missing_values", "normalize", "masking")
 
 
 def _cat(field: str) -> YamlPath:
