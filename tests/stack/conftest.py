@@ -65,7 +65,7 @@ def valid_fields() -> dict:
         "format": "spreadsheet",
         "share_type": "conditional",
         "share_condition": "仅限政务用途",
-        "open_type": "none",
+        "open_type": "unconditional",  # public datasets must be open (extension rule)
         "update_cycle": "monthly",
         "security_level": "general",
     }

@@ -84,3 +84,18 @@ def test_patch_is_deterministic():
 def test_unexpected_schema_is_reported(source, message):
     with pytest.raises(SchemaPatchError, match=message):
         patch_schema_xml(source)
+
+
+def test_synonyms_expand_queries_after_bigrams_and_never_the_index():
+    text = _types(patch_schema_xml(CKAN_LIKE))["text"]
+    chains = {a.get("type"): [f.get("class") for f in a.findall("filter")]
+              for a in text.findall("analyzer")}
+    assert "solr.SynonymGraphFilterFactory" not in chains["index"], (
+        "synonyms in the index would make every edit of synonyms.txt need a reindex")
+    query = chains["query"]
+    assert query.index("solr.CJKBigramFilterFactory") < query.index(
+        "solr.SynonymGraphFilterFactory"), "synonyms must see bigrams (企业), not characters (企, 业)"
+    synonyms = text.find("analyzer[@type='query']/filter[@class='solr.SynonymGraphFilterFactory']")
+    assert synonyms.get("synonyms") == "synonyms.txt"
+    assert synonyms.get("analyzer") == "org.apache.lucene.analysis.cjk.CJKAnalyzer", (
+        "the synonyms file must be parsed into the same bigrams as the query")

@@ -10,7 +10,10 @@ import string
 import urllib.request
 from pathlib import Path
 
+from ybz.stack import extension
 from ybz.stack.config import (
+    BUREAU_ORGANIZATION,
+    BUREAU_TITLE,
     CKAN_PACKAGES,
     CKAN_PYTHON,
     REPO_ROOT,
@@ -93,6 +96,10 @@ def render_ini(cfg: StackConfig, db_url: str, secrets: dict[str, str]) -> bool:
         redis_url=f"redis://127.0.0.1:{cfg.redis_port}/0",
         storage_path=storage,
         dataset_schema_url=DATASET_SCHEMA.as_uri(),  # scheming loads "module:file" or a URL
+        yibenzhang_plugin=extension.PLUGIN if extension.present() else "",
+        governance_api_url=cfg.api_url,
+        governance_service_secret=secrets["governance_service_secret"],
+        bureau_organization=BUREAU_ORGANIZATION,
     )
     if cfg.ckan_ini.exists() and cfg.ckan_ini.read_text(encoding="utf-8") == text:
         return False
@@ -168,14 +175,44 @@ def token_valid(cfg: StackConfig, token: str | None) -> bool:
     return bool(user.get("sysadmin")) and user.get("state") == "active"
 
 
+def bureau_ready(cfg: StackConfig, token: str) -> bool:
+    """True when the bureau's organization exists with the stack's sysadmin as an admin."""
+    req = urllib.request.Request(
+        f"{cfg.ckan_url}/api/3/action/organization_show?id={BUREAU_ORGANIZATION}"
+        "&include_users=true&include_datasets=false", headers={"Authorization": token})
+    try:
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            org = json.loads(resp.read())["result"]
+    except (OSError, ValueError, KeyError):
+        return False
+    return org.get("state") == "active" and any(
+        u.get("name") == SYSADMIN and u.get("capacity") == "admin" for u in org.get("users", ()))
+
+
 def bootstrap_admin(cfg: StackConfig, secrets: dict[str, str]) -> str:
-    """Create/repair the sysadmin and return a new API token (one CKAN process)."""
-    with step(f"CKAN: sysadmin {SYSADMIN} + API token"):
+    """Create/repair the sysadmin and the bureau's organization; a new API token."""
+    token = _bootstrap(cfg, secrets, new_token=True)
+    if not token:
+        raise StackError("CKAN bootstrap issued no API token")
+    return token
+
+
+def bootstrap_organization(cfg: StackConfig, secrets: dict[str, str]) -> None:
+    """Create/repair the sysadmin and the bureau's organization, keeping the current token."""
+    _bootstrap(cfg, secrets, new_token=False)
+
+
+def _bootstrap(cfg: StackConfig, secrets: dict[str, str], new_token: bool) -> str | None:
+    """One CKAN process (~2 s); returns the new token when asked for one."""
+    what = f"CKAN: sysadmin {SYSADMIN}, organization {BUREAU_ORGANIZATION}" + (
+        " + API token" if new_token else "")
+    with step(what):
         out = run([str(cfg.ckan_python), str(TEMPLATES / "ckan_bootstrap.py"), str(cfg.ckan_ini),
-                   SYSADMIN, f"{SYSADMIN}@localhost.localdomain", secrets["admin_password"]],
+                   SYSADMIN, f"{SYSADMIN}@localhost.localdomain", secrets["admin_password"],
+                   BUREAU_ORGANIZATION, BUREAU_TITLE, "new-token" if new_token else "no-token"],
                   "CKAN bootstrap", timeout=300).stdout
     try:
-        return json.loads(out.strip().splitlines()[-1])["token"]
+        token = json.loads(out.strip().splitlines()[-1])["token"]
     except (ValueError, KeyError, IndexError):
-        raise StackError(f"CKAN bootstrap printed no token: {out[-500:]!r}") from None
-
+        raise StackError(f"CKAN bootstrap printed no result: {out[-500:]!r}") from None
+    return token

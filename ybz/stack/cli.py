@@ -32,7 +32,8 @@ def up() -> None:
     except StackError as exc:
         console.print(f"[red]error:[/] {escape(str(exc))}", soft_wrap=True)
         raise typer.Exit(1) from None
-    console.print(f"CKAN: {values['YBZ_CKAN_URL']}  (settings in {cfg.env_file})")
+    console.print(f"CKAN: {values['YBZ_CKAN_URL']}  governance API: {values['YBZ_GOVERNANCE_URL']}  "
+                  f"(settings in {cfg.env_file})")
 
 
 @app.command()

@@ -25,6 +25,9 @@ APT_PACKAGES = ("postgresql", "redis-server", "libpq-dev", "gcc", "python3-dev")
 HOST = "127.0.0.1"
 SOLR_CORE = "ckan"
 SYSADMIN = "ybz_admin"
+# The bureau's CKAN organization: its admins are the stewards (docs/governance.md).
+BUREAU_ORGANIZATION = "data-bureau"
+BUREAU_TITLE = "南通市数据局"
 ENV_PREFIX = "YBZ_STACK_"
 
 
@@ -48,6 +51,8 @@ class StackConfig(BaseSettings):
     solr_port: Port = Field(default=8983, description=_A_PORT)
     ckan_port: Port = Field(default=5000, description=_A_PORT)
     redis_port: Port = Field(default=6379, description=_A_PORT)
+    # The governance HTTP API (yibenzhang.api), our venv's uvicorn.
+    api_port: Port = Field(default=5100, description=_A_PORT)
     # None: the port of the Debian cluster.
     pg_port: Port | None = Field(default=None, description=_A_PORT)
     ckan_workers: int = Field(default=2, ge=1, le=16,
@@ -106,6 +111,10 @@ class StackConfig(BaseSettings):
     @property
     def ckan_url(self) -> str:
         return f"http://{HOST}:{self.ckan_port}"
+
+    @property
+    def api_url(self) -> str:
+        return f"http://{HOST}:{self.api_port}"
 
     @property
     def solr_url(self) -> str:

@@ -1,18 +1,23 @@
 """Apache Solr 9 from Maven Central, run by stack/solr-launcher (JettySolrRunner), with one
-core `ckan` whose schema is CKAN's, patched for Chinese (ybz.stack.solr_schema)."""
+core `ckan` whose schema is CKAN's, patched for Chinese (ybz.stack.solr_schema), and whose
+synonyms are the bureau's (catalog/search/synonyms.txt, ybz.stack.solr_synonyms)."""
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
 import shutil
+from dataclasses import dataclass
+from pathlib import Path
 
 from ybz.stack.config import SOLR_CORE, TEMPLATES, StackConfig, StackError
 from ybz.stack.net import ensure_port_free, http_get
 from ybz.stack.procs import own_process, running_pid, start_daemon, stop_process, wait_until
 from ybz.stack.progress import step
-from ybz.stack.solr_schema import write_patched_schema
+from ybz.stack.solr_schema import SYNONYMS_FILE, write_patched_schema
 from ybz.stack.solr_security import basic_auth_header
+from ybz.stack.solr_synonyms import SYNONYMS, read_checked
 from ybz.stack.system import run
 
 NAME = "solr"
@@ -64,20 +69,46 @@ def ensure_launcher(cfg: StackConfig) -> bool:
     return True
 
 
-def ensure_core(cfg: StackConfig, ckan_schema_xml) -> bool:
-    """Lay out the Solr home: solr.xml, core `ckan` with our conf/ and the patched schema.
-    Returns True when the schema changed (a running core must be reloaded)."""
+@dataclass(frozen=True)
+class CoreChanges:
+    """What `ensure_core` rewrote. `schema`: the index analysis may differ, so a running core
+    is reloaded and the index rebuilt; `conf` (solrconfig.xml, synonyms…): reload only, since
+    those files are read at query time."""
+
+    schema: bool
+    conf: bool
+
+    @property
+    def reload(self) -> bool:
+        return self.schema or self.conf
+
+
+def _write_if_changed(target: Path, content: bytes) -> bool:
+    if target.exists() and target.read_bytes() == content:
+        return False
+    target.write_bytes(content)
+    return True
+
+
+def ensure_core(cfg: StackConfig, ckan_schema_xml: Path) -> CoreChanges:
+    """Lay out the Solr home: solr.xml, core `ckan` with our conf/, the bureau's synonyms and
+    the patched schema. Synonyms are checked first: a broken file stops `up` before Solr sees
+    it (StackError naming the lines)."""
     home = cfg.solr_home
     core = home / SOLR_CORE
     conf = core / "conf"
     conf.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(TEMPLATES / "solr" / "solr.xml", home / "solr.xml")
-    for src in (TEMPLATES / "solr" / "conf").iterdir():
-        shutil.copyfile(src, conf / src.name)
+    files = {src.name: src.read_bytes() for src in (TEMPLATES / "solr" / "conf").iterdir()}
+    files[SYNONYMS_FILE] = read_checked(SYNONYMS).encode("utf-8")
+    conf_changed = False
+    for name, content in sorted(files.items()):
+        conf_changed |= _write_if_changed(conf / name, content)
     props = core / "core.properties"
     if not props.exists():
         props.write_text(f"name={SOLR_CORE}\n")
-    return write_patched_schema(ckan_schema_xml, conf / "schema.xml")
+    return CoreChanges(schema=write_patched_schema(ckan_schema_xml, conf / "schema.xml"),
+                       conf=conf_changed)
 
 
 def core_ready(cfg: StackConfig) -> bool:
@@ -91,7 +122,21 @@ def reload_core(cfg: StackConfig) -> None:
         f"{cfg.solr_url}/admin/cores?action=RELOAD&core={SOLR_CORE}&wt=json", timeout=60,
         headers=basic_auth_header(cfg))
     if status != 200:
-        raise StackError(f"Solr core reload failed ({status}): {body[:500]!r}")
+        # Solr keeps serving the previous configuration when a reload fails.
+        raise StackError(f"Solr core reload failed ({status}), the previous configuration stays "
+                         f"in use: {_solr_error(body)}")
+
+
+def _solr_error(body: bytes) -> str:
+    """Solr's message and its innermost causes (e.g. `Invalid synonym rule at line 2`), which
+    the JSON error only has in its Java trace; else the start of the answer."""
+    text = body.decode("utf-8", "replace")
+    try:
+        error = json.loads(text)["error"]
+        causes = re.findall(r"Caused by: [\w.$]+: ([^\n]+)", str(error.get("trace", "")))
+        return "; ".join([str(error.get("msg", "")), *causes[-2:]])
+    except (ValueError, KeyError, TypeError):
+        return text[:500]
 
 
 def start(cfg: StackConfig) -> bool:

@@ -3,9 +3,9 @@
 CKAN's `text` and `text_general` field types split on whitespace, so 企业登记信息 is a single
 token and a query 企业 never matches it. We rewrite both types to Lucene's CJK bigram analysis
 (StandardTokenizer → CJKWidthFilter → LowerCase → CJKBigramFilter), keeping CKAN's English
-stemming and synonyms. The schema is read from the CKAN wheel at `up`, so CKAN's file is never
-copied into this repository; only the analyzers of these two types change (name and version
-stay, CKAN checks them at start-up).
+stemming; queries then expand the bureau's synonyms (catalog/search/synonyms.txt). The schema
+is read from the CKAN wheel at `up`, so CKAN's file is never copied into this repository; only
+the analyzers of these two types change (name and version stay, CKAN checks them at start-up).
 """
 
 from __future__ import annotations
@@ -14,6 +14,8 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 CJK_FIELD_TYPES = ("text", "text_general")
+SYNONYMS_FILE = "synonyms.txt"
+SYNONYMS_ANALYZER = "org.apache.lucene.analysis.cjk.CJKAnalyzer"
 
 
 class SchemaPatchError(ValueError):
@@ -29,15 +31,19 @@ def _analyzer(kind: str, stem: bool) -> ET.Element:
     # StandardTokenizer emits each Han character as its own token; CJKBigramFilter joins
     # neighbours into overlapping bigrams (企业登记 → 企业 业登 登记). Latin words pass unchanged.
     ET.SubElement(analyzer, "tokenizer", {"class": "solr.StandardTokenizerFactory"})
-    if kind == "query":
-        _filter(analyzer, "solr.SynonymGraphFilterFactory", synonyms="synonyms.txt",
-                ignoreCase="true", expand="true")
     _filter(analyzer, "solr.CJKWidthFilterFactory")  # full-width Latin → half-width
     _filter(analyzer, "solr.LowerCaseFilterFactory")
     # Unigrams are indexed so a one-character query (e.g. 税) still matches; queries use bigrams
     # only (a lone character is still emitted as a unigram), which keeps phrase queries precise.
     _filter(analyzer, "solr.CJKBigramFilterFactory",
             outputUnigrams="true" if kind == "index" else "false")
+    if kind == "query":
+        # The bureau's synonyms (catalog/search/synonyms.txt), at query time only: editing them
+        # needs a core reload, no reindex. They run on the bigrams, and the file is parsed by
+        # Lucene's CJKAnalyzer (same tokenizer, width, case and bigrams as this chain), so
+        # 公交 ⇄ 公共交通 becomes the bigram 公交 ⇄ the bigram path 公共 共交 交通.
+        _filter(analyzer, "solr.SynonymGraphFilterFactory", synonyms=SYNONYMS_FILE,
+                analyzer=SYNONYMS_ANALYZER, expand="true")
     if stem:
         _filter(analyzer, "solr.SnowballPorterFilterFactory", language="English",
                 protected="protwords.txt")

@@ -1,5 +1,6 @@
 """`up`, `down` and `status` of the whole stack, in dependency order:
-PostgreSQL → Redis → (CKAN venv) → Solr → CKAN → sysadmin token → .stack/ckan.env."""
+PostgreSQL → Redis → (CKAN venv + our extension) → Solr → CKAN → sysadmin token and bureau
+organization → .stack/ckan.env → governance API."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import hashlib
 import time
 from dataclasses import dataclass
 
-from ybz.stack import ckan, postgres, redis_service, solr
+from ybz.stack import api_service, ckan, extension, postgres, redis_service, solr
 from ybz.stack.config import HOST, SOLR_CORE, StackConfig
 from ybz.stack.envfile import read_env, write_env
 from ybz.stack.net import port_open
@@ -18,13 +19,15 @@ from ybz.stack.stack_secrets import load_or_create
 from ybz.stack.system import ensure_debs
 
 # Processes `up` starts itself and `down` stops, by PID file (PostgreSQL is handled apart).
-_SERVICES = (ckan, solr, redis_service)  # stop order
+_SERVICES = (api_service, ckan, solr, redis_service)  # stop order
 OWN_SERVICES = tuple(m.NAME for m in _SERVICES)
 
 
 def _config_digest(cfg: StackConfig) -> str:
     h = hashlib.sha256(cfg.ckan_ini.read_bytes())
     h.update(ckan.DATASET_SCHEMA.read_bytes())
+    # The extension is installed editable: CKAN reads its code and templates at start only.
+    h.update(extension.source_digest().encode())
     return h.hexdigest()[:16]
 
 
@@ -48,19 +51,21 @@ def up(cfg: StackConfig) -> dict[str, str]:
         redis_service.start(cfg)
 
     ckan.ensure_venv(cfg)
+    extension.ensure_installed(cfg)
+    extension.compile_translations(cfg)
     solr.ensure_jars(cfg)
     solr.ensure_launcher(cfg)
     index_existed = (cfg.solr_home / SOLR_CORE / "data").exists()
-    schema_changed = solr.ensure_core(cfg, ckan.solr_schema_in_wheel(cfg))
+    core_changes = solr.ensure_core(cfg, ckan.solr_schema_in_wheel(cfg))
     if write_security(cfg):
         # Solr reads security.json at start: a running Solr without it must not stay open.
         solr.stop_running(cfg)
         note("Solr authentication configured (security.json)")
     with step(f"Solr 9 on {cfg.solr_url}"):
         solr_started = solr.start(cfg)
-        if schema_changed and not solr_started:
+        if core_changes.reload and not solr_started:
             solr.reload_core(cfg)
-            note("Solr schema changed: core reloaded")
+            note("Solr schema or configuration (solrconfig.xml, synonyms) changed: core reloaded")
 
     db_url = postgres.ckan_db_url(cluster.port, secrets)
     ckan.render_ini(cfg, db_url, secrets)
@@ -72,10 +77,10 @@ def up(cfg: StackConfig) -> dict[str, str]:
     with step(f"CKAN 2.12 (gunicorn) on {cfg.ckan_url}"):
         changed = not digest_file.exists() or digest_file.read_text().strip() != digest
         if not ckan.start(cfg) and changed:
-            note("ckan.ini or dataset schema changed: restarting CKAN")
+            note("ckan.ini, dataset schema or extension changed: restarting CKAN")
             ckan.restart(cfg)
         digest_file.write_text(digest + "\n")
-    if db_existed and (schema_changed or not index_existed):
+    if db_existed and (core_changes.schema or not index_existed):
         # Datasets in PostgreSQL but a new or re-analysed Solr index (e.g. .stack/ was reset).
         ckan.rebuild_index(cfg)
 
@@ -84,14 +89,23 @@ def up(cfg: StackConfig) -> dict[str, str]:
     if (token is None or env.get("YBZ_CKAN_URL") != cfg.ckan_url
             or not ckan.token_valid(cfg, token)):
         token = ckan.bootstrap_admin(cfg, secrets)
+    elif not ckan.bureau_ready(cfg, token):
+        ckan.bootstrap_organization(cfg, secrets)
+    home = api_service.governance_home()
     values = {
         "YBZ_CKAN_URL": cfg.ckan_url,
         "YBZ_CKAN_API_TOKEN": token,
         "YBZ_TEST_POSTGRES_URL": postgres.test_db_url(cluster.port, secrets),
+        "YBZ_GOVERNANCE_URL": cfg.api_url,
+        "YBZ_GOVERNANCE_HOME": str(home),
+        "YBZ_GOVERNANCE_SERVICE_SECRET": secrets["governance_service_secret"],
     }
     if values != env:
         write_env(cfg.env_file, values)
         note(f"wrote {cfg.env_file}")
+    with step(f"governance API (uvicorn) on {cfg.api_url}"):
+        if api_service.start(cfg, secrets, home) == "restarted":
+            note("governance API code or settings changed: restarted")
     note(f"stack up in {time.monotonic() - t0:.1f}s")
     return values
 
@@ -126,8 +140,8 @@ class ServiceStatus:
 
 def status(cfg: StackConfig) -> list[ServiceStatus]:
     rows = []
-    for module, port in ((ckan, cfg.ckan_port), (solr, cfg.solr_port),
-                         (redis_service, cfg.redis_port)):
+    for module, port in ((api_service, cfg.api_port), (ckan, cfg.ckan_port),
+                         (solr, cfg.solr_port), (redis_service, cfg.redis_port)):
         name = module.NAME
         pid = read_pid(cfg.pid_file(name))
         if own_process(cfg.pid_file(name), module.PROCESS_MARK) is not None:

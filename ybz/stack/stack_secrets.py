@@ -8,7 +8,9 @@ import secrets as _random
 from pathlib import Path
 
 KEYS = ("secret_key", "jwt_secret", "ckan_db_password", "test_db_password", "admin_password",
-        "solr_password", "solr_salt")
+        "solr_password", "solr_salt",
+        # HMAC key the CKAN extension signs identity claims with for the governance API.
+        "governance_service_secret")
 
 
 def load_or_create(path: Path) -> dict[str, str]:

@@ -1,0 +1,78 @@
+"""Fixtures for the search tests against the real CKAN 2.12 + Solr 9 (`ybz stack up`)."""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+import uuid
+
+import pytest
+
+from ybz.stack.config import StackConfig
+from ybz.stack.envfile import read_env
+
+
+@pytest.fixture(scope="session")
+def stack_cfg() -> StackConfig:
+    return StackConfig.from_env()
+
+
+@pytest.fixture(scope="session")
+def stack_env(stack_cfg) -> dict[str, str]:
+    """Values `ybz stack up` wrote; skips when the stack was never brought up."""
+    if not stack_cfg.env_file.exists():
+        pytest.skip(f"{stack_cfg.env_file} is absent: run `ybz stack up` to test search")
+    env = read_env(stack_cfg.env_file)
+    try:
+        with urllib.request.urlopen(f"{env['YBZ_CKAN_URL']}/api/3/action/status_show",
+                                    timeout=10) as resp:
+            json.loads(resp.read())
+    except OSError as exc:
+        pytest.fail(f"{stack_cfg.env_file} exists but CKAN at {env.get('YBZ_CKAN_URL')} does not "
+                    f"answer ({exc}); run `ybz stack up`")
+    return env
+
+
+@pytest.fixture(scope="module")
+def sysadmin(stack_env):
+    import ckanapi
+
+    return ckanapi.RemoteCKAN(stack_env["YBZ_CKAN_URL"], apikey=stack_env["YBZ_CKAN_API_TOKEN"])
+
+
+@pytest.fixture(scope="module")
+def anonymous(stack_env):
+    import ckanapi
+
+    return ckanapi.RemoteCKAN(stack_env["YBZ_CKAN_URL"])
+
+
+@pytest.fixture(scope="module")
+def search_org(sysadmin):
+    """A throw-away organization for one module, purged with its datasets afterwards."""
+    name = f"ybz-search-test-{uuid.uuid4().hex[:8]}"
+    sysadmin.action.organization_create(name=name, title="检索测试组织")
+    yield name
+    found = sysadmin.action.package_search(fq=f"organization:{name}", include_private=True,
+                                           include_drafts=True, rows=1000)["results"]
+    for pkg in found:
+        sysadmin.action.dataset_purge(id=pkg["id"])
+    sysadmin.action.organization_purge(id=name)
+
+
+@pytest.fixture(scope="module")
+def valid_fields() -> dict:
+    """The required GB/T 21063 fields of catalog/ckan_schema/dataset.yaml, valid values."""
+    return {
+        "resource_code": "TEST-SEARCH",
+        "category": "101002",
+        "resource_attribute": "base",
+        "provider": "南通市测试局",
+        "provider_code": "320600",
+        "format": "spreadsheet",
+        "share_type": "conditional",
+        "share_condition": "仅限政务用途",
+        "open_type": "none",
+        "update_cycle": "monthly",
+        "security_level": "general",
+    }

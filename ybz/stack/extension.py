@@ -1,0 +1,107 @@
+"""Our CKAN extension (catalog/ckanext-yibenzhang, plugin `yibenzhang`) in CKAN's venv:
+installed editable (so its code is read from the checkout), reinstalled when its packaging
+changes, translations compiled, and a digest of its files that decides CKAN restarts."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from pathlib import Path
+
+from ybz.stack.config import REPO_ROOT, StackConfig, StackError
+from ybz.stack.progress import note, step
+from ybz.stack.system import run
+
+PLUGIN = "yibenzhang"
+EXTENSION_DIR = REPO_ROOT / "catalog" / "ckanext-yibenzhang"
+PACKAGING = ("pyproject.toml", "setup.py", "setup.cfg")
+INSTALLED_MARK = ".ybz-extension-installed"
+DOMAIN = "ckanext-yibenzhang"  # the translations' gettext domain
+# Not sources: build output, caches and what is compiled from the sources (.mo from .po).
+_SKIP_DIRS = {"__pycache__", "build", "dist", ".pytest_cache", ".ruff_cache", ".mypy_cache"}
+_SKIP_SUFFIXES = {".pyc", ".mo"}
+
+
+def packaging_files(root: Path = EXTENSION_DIR) -> list[Path]:
+    return [root / name for name in PACKAGING if (root / name).is_file()]
+
+
+def present(root: Path = EXTENSION_DIR) -> bool:
+    """The extension can be installed: a packaging file and the plugin module exist."""
+    return bool(packaging_files(root)) and (root / "ckanext" / "yibenzhang" / "plugin.py").is_file()
+
+
+def _digest(files: list[Path], root: Path) -> str:
+    h = hashlib.sha256()
+    for path in files:
+        h.update(path.relative_to(root).as_posix().encode() + b"\0")
+        h.update(hashlib.sha256(path.read_bytes()).digest())
+    return h.hexdigest()[:16]
+
+
+def source_files(root: Path = EXTENSION_DIR) -> list[Path]:
+    """Every file CKAN reads from the extension (code, templates, assets, .po), sorted."""
+    if not root.is_dir():
+        return []
+    found = []
+    for path in root.rglob("*"):
+        rel = path.relative_to(root).parts
+        if (not path.is_file() or path.suffix in _SKIP_SUFFIXES
+                or any(p in _SKIP_DIRS or p.endswith(".egg-info") for p in rel)):
+            continue
+        found.append(path)
+    return sorted(found)
+
+
+def source_digest(root: Path = EXTENSION_DIR) -> str:
+    """Changes whenever a file of the extension changes: CKAN must then restart."""
+    return _digest(source_files(root), root)
+
+
+def ensure_installed(cfg: StackConfig, root: Path = EXTENSION_DIR) -> bool:
+    """`pip install -e` into CKAN's venv unless done for this packaging. True when installed now."""
+    if not present(root):
+        note(f"CKAN extension not found in {root}: plugin {PLUGIN} is not enabled")
+        return False
+    mark = cfg.ckan_venv / INSTALLED_MARK
+    wanted = f"{root}\n{_digest(packaging_files(root), root)}"
+    if mark.exists() and mark.read_text().strip() == wanted:
+        return False
+    with step(f"CKAN: pip install -e {root.relative_to(REPO_ROOT) if root.is_relative_to(REPO_ROOT) else root}"):
+        uv = shutil.which("uv")
+        if uv:
+            cmd = [uv, "pip", "install", "--python", str(cfg.ckan_python), "-e", str(root)]
+        else:
+            cmd = [str(cfg.ckan_python), "-m", "pip", "install", "-q", "-e", str(root)]
+        try:
+            run(cmd, "install the CKAN extension", timeout=900)
+        except StackError as exc:
+            raise StackError(f"cannot install {root} into {cfg.ckan_venv}: {exc}") from None
+    mark.write_text(wanted + "\n")
+    return True
+
+
+def catalogs(root: Path = EXTENSION_DIR) -> list[Path]:
+    return sorted((root / "ckanext" / "yibenzhang" / "i18n").glob(f"*/LC_MESSAGES/{DOMAIN}.po"))
+
+
+def _stale(po: Path) -> bool:
+    mo = po.with_suffix(".mo")
+    return not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime
+
+
+def compile_translations(cfg: StackConfig, root: Path = EXTENSION_DIR) -> list[Path]:
+    """.po → .mo with CKAN's Babel, only when a .mo is missing or older than its .po.
+    Returns the catalogs compiled (none when nothing changed, or there is no .po)."""
+    stale = [po for po in catalogs(root) if _stale(po)]
+    if not stale:
+        return []
+    i18n = root / "ckanext" / "yibenzhang" / "i18n"
+    pybabel = cfg.ckan_venv / "bin" / "pybabel"
+    with step(f"CKAN extension: compile translations ({', '.join(p.parts[-3] for p in stale)})"):
+        if not pybabel.exists():
+            raise StackError(f"{pybabel} is missing: CKAN's venv has no Babel")
+        for po in stale:
+            run([str(pybabel), "compile", "-i", str(po), "-o", str(po.with_suffix(".mo"))],
+                f"pybabel compile {po.relative_to(i18n)}", timeout=120)
+    return stale
