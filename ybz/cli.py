@@ -8,12 +8,16 @@ import sys
 import typer
 from rich.console import Console
 
+from ybz.commands.audit import app as audit_app
+from ybz.commands.backup import backup, restore
 from ybz.commands.catalog import app as catalog_app
 from ybz.commands.contracts import app as contracts_app
+from ybz.commands.licensee import app as licensee_app
 from ybz.commands.quality import app as quality_app
 from ybz.commands.registry import app as registry_app
 from ybz.commands.retention import app as retention_app
 from ybz.commands.run import run
+from ybz.commands.share import app as share_app
 from ybz.stack.cli import app as stack_app
 
 app = typer.Typer(
@@ -27,7 +31,12 @@ app.add_typer(quality_app, name="quality", help="Quality issues fed back to depa
 app.add_typer(catalog_app, name="catalog", help="Publish the ledger's catalog to CKAN.")
 app.add_typer(stack_app, name="stack", help="The local CKAN stack (PostgreSQL, Redis, Solr 9, CKAN 2.12).")
 app.add_typer(retention_app, name="retention", help="Archive old runs, quarantine rows and findings to Parquet.")
+app.add_typer(share_app, name="share", help="Sharing requests and grants (按需共享与授权运营): approve, revoke, provision.")
+app.add_typer(licensee_app, name="licensee", help="Licensee profiles (授权运营主体) and their verification.")
+app.add_typer(audit_app, name="audit", help="The hash-chained audit log (存证溯源): verify, read.")
 app.command()(run)
+app.command()(backup)
+app.command()(restore)
 
 
 @app.command()
