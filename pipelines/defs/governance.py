@@ -2,7 +2,9 @@
 
 - sensor `governance_deliveries` (every 60 s): provisions approved grants that have no delivery
   yet (the API provisions right after approval; this catches any it left behind, e.g. after a
-  restart) and rebuilds deliveries whose dataset has a newer ledger version;
+  restart) and rebuilds deliveries whose dataset has a newer ledger version; with a CKAN
+  configured it then syncs the catalog (a no-op unless registry facts changed), so a steward's
+  placement under authorized operation reaches the 授权运营目录 within a tick;
 - schedule `expire_grants` (daily, 00:10 Beijing time): a run of `expire_grants` moving grants
   past their term end to `expired` and removing their files. A download after term end is
   refused by the service even before this has run.
@@ -32,6 +34,16 @@ def governance(settings: Settings) -> Any:
     return Governance(settings)
 
 
+def sync_catalog(settings: Settings) -> str:
+    """Publish what changed in the registry (placements, approvals); CKAN being down only
+    leaves the outbox pending for the next tick."""
+    from catalog.service import publish_from_registry
+    from yibenzhang.facade import Yibenzhang
+
+    summary = publish_from_registry(Yibenzhang(settings))
+    return f"{len(summary['delivered'])} delivered, {summary['pending']} pending"
+
+
 def _count(result: Any) -> str:
     """A short description of what a service call returned (a list, a number, or a summary)."""
     if result is None:
@@ -52,6 +64,9 @@ def governance_deliveries(context: dg.SensorEvaluationContext, ledger: LedgerRes
     provisioned = service.provision_pending()
     refreshed = service.refresh_deliveries()
     message = f"provisioned {_count(provisioned)}, refreshed {_count(refreshed)}"
+    settings = ledger.settings()
+    if settings.ckan_url:
+        message += f"; catalog: {sync_catalog(settings)}"
     context.log.info(message)
     return dg.SkipReason(message)  # the work is done in the tick; no run to launch
 

@@ -85,3 +85,19 @@ def test_the_sensor_runs_against_the_real_service_on_an_empty_registry(located):
     pytest.importorskip("yibenzhang.governance.service")
     result = evaluate(located.resolve_sensor_def("governance_deliveries"))
     assert isinstance(result, dg.SkipReason) and "provisioned 0, refreshed 0" in result.skip_message, result
+
+
+def test_a_tick_syncs_the_catalog_when_a_ckan_is_configured(located, fake, monkeypatch):
+    """A steward's placement must reach the 授权运营目录 without waiting for the next city run."""
+    import pipelines.defs.governance as module
+
+    synced: list[Path] = []
+    monkeypatch.setattr(module, "sync_catalog", lambda settings: synced.append(settings.home) or "0 delivered, 0 pending")
+    monkeypatch.setenv("YBZ_CKAN_URL", "http://127.0.0.1:9")
+    result = evaluate(located.resolve_sensor_def("governance_deliveries"))
+    assert synced, "with YBZ_CKAN_URL set the tick must publish what changed"
+    assert "catalog: 0 delivered" in result.skip_message
+    monkeypatch.setenv("YBZ_CKAN_URL", "")
+    synced.clear()
+    evaluate(located.resolve_sensor_def("governance_deliveries"))
+    assert not synced, "without a CKAN the tick must not try to publish"

@@ -31,6 +31,14 @@ def _config_digest(cfg: StackConfig) -> str:
     return h.hexdigest()[:16]
 
 
+def _plugins_line(cfg: StackConfig) -> str:
+    """The rendered `ckan.plugins` value (which plugins shape the search index)."""
+    for line in cfg.ckan_ini.read_text(encoding="utf-8").splitlines():
+        if line.startswith("ckan.plugins"):
+            return line.partition("=")[2].strip()
+    return ""
+
+
 def up(cfg: StackConfig) -> dict[str, str]:
     """Bring everything up (idempotent: installs are reused, only stopped parts start).
     Returns the values written to .stack/ckan.env."""
@@ -80,9 +88,15 @@ def up(cfg: StackConfig) -> dict[str, str]:
             note("ckan.ini, dataset schema or extension changed: restarting CKAN")
             ckan.restart(cfg)
         digest_file.write_text(digest + "\n")
-    if db_existed and (core_changes.schema or not index_existed):
-        # Datasets in PostgreSQL but a new or re-analysed Solr index (e.g. .stack/ was reset).
+    plugins_file = cfg.run_dir / "ckan.indexed-plugins"
+    plugins = _plugins_line(cfg)
+    plugins_changed = plugins_file.exists() and plugins_file.read_text().strip() != plugins
+    if db_existed and (core_changes.schema or not index_existed or plugins_changed):
+        # Datasets in PostgreSQL but a new or re-analysed Solr index (e.g. .stack/ was reset),
+        # or plugins that index differently: our extension's permission labels decide who
+        # finds a private dataset, so an index written without them must be rebuilt.
         ckan.rebuild_index(cfg)
+    plugins_file.write_text(plugins + "\n")
 
     env = read_env(cfg.env_file)
     token = env.get("YBZ_CKAN_API_TOKEN")
