@@ -2,8 +2,8 @@
 contract: a republish whose inputs are all unchanged builds no payloads at all.
 
 The fingerprint covers the approved snapshot's text, the resource code, the catalog state, the
-quality and run records the package reports, the ledger version an export is made from, the
-download base URL and the source of the code that turns them into a package (so a changed
+quality and run records the package reports, the ledger version an export is made from, whether
+the resource is placed under authorized operation (授权运营), the download base URL and the source of the code that turns them into a package (so a changed
 mapping is noticed without anyone bumping a version). It is conservative: any doubt (a new
 check row, a new run) only costs one full diff, which still writes only what changed. Time
 alone changes a package's `freshness`; `recheck_at` (kept beside the fingerprint) says when.
@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import json
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
@@ -62,8 +63,11 @@ def code_fingerprint() -> str:
     return digest.hexdigest()
 
 
-def read_fingerprints(session: Session, ledger_dir: Path, download_base_url: str) -> list[Fingerprint]:
-    """One fingerprint per resource in force, in four queries whatever the number of resources."""
+def read_fingerprints(
+    session: Session, ledger_dir: Path, download_base_url: str, authorized: Collection[str] = frozenset()
+) -> list[Fingerprint]:
+    """One fingerprint per resource in force, in four queries whatever the number of resources.
+    `authorized`: dataset ids placed under authorized operation (the package's label depends on it)."""
     scores = _per_dataset(session, QualityScore.dataset_id, func.count(), func.max(QualityScore.id))
     checks = _per_dataset(session, CheckResult.dataset_id, func.count(), func.max(CheckResult.id))
     updates = _per_dataset(
@@ -83,6 +87,7 @@ def read_fingerprints(session: Session, ledger_dir: Path, download_base_url: str
             hashlib.sha256(snapshot.encode("utf-8")).hexdigest(),
             scores.get(dataset_id), checks.get(dataset_id), updates.get(dataset_id),
             version.name if version is not None else None,
+            dataset_id in authorized,
         ]
         digest = hashlib.sha256(json.dumps(inputs, default=str).encode()).hexdigest()
         found.append(Fingerprint(dataset_id, code, state, digest))

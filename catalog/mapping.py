@@ -12,6 +12,8 @@ import json
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cache
+from pathlib import Path
 from typing import Any
 
 from catalog.export import ExportedFile
@@ -21,8 +23,28 @@ from yibenzhang.contracts.model import Contract
 from yibenzhang.registry.codes import ckan_name
 from yibenzhang.vocabulary import LifecycleState, ResourceAttribute, SecurityLevel
 
-CSV_FILE_TYPE = "http://publications.europa.eu/resource/authority/file-type/CSV"
-CSV_MEDIA_TYPE = "http://www.iana.org/assignments/media-types/text/csv"
+# Plain values: the portal's badge says CSV and CKAN serves the file as text/csv; the
+# extension's DCAT profile (yibenzhang_dcat) turns them into the EU file-type / IANA IRIs.
+CSV_FORMAT = "CSV"
+CSV_MEDIA_TYPE = "text/csv"
+
+# The catalog's licences: the list CKAN is given (ckanext-yibenzhang), the bureau's first.
+LICENSES_FILE = Path(__file__).resolve().parent / "ckanext-yibenzhang" / "ckanext" / "yibenzhang" / "licenses.json"
+
+
+@cache
+def license_ids() -> tuple[str, ...]:
+    return tuple(lic["id"] for lic in json.loads(LICENSES_FILE.read_text(encoding="utf-8")))
+
+
+def license_id(contract: Contract) -> str:
+    """The contract's `catalog.license`, else the bureau's open-data licence (the list's first).
+    Raises ValueError for a licence the catalog does not offer (CKAN would refuse it)."""
+    known = license_ids()
+    chosen = contract.catalog.license or known[0]
+    if chosen not in known:
+        raise ValueError(f"{contract.id}: 许可协议 {chosen} 不在目录的许可协议列表中（{'、'.join(known)}）")
+    return chosen
 
 
 @dataclass
@@ -37,6 +59,8 @@ class PublishItem:
     last_updated: datetime | None = None  # last successful promotion into the ledger
     open_data: ExportedFile | None = None  # CSV of the allowed columns, uploaded to CKAN
     input_hash: str | None = None  # catalog.fingerprint of the registry facts this was built from
+    # Placed under authorized operation (授权运营) in the registry: licensees may apply for it.
+    authorized_operation: bool = False
 
 
 def catalog_state(state: LifecycleState | str) -> LifecycleState:
@@ -92,9 +116,7 @@ def download_resource(
         description += f"已删除个人信息项：{removed}。"
     resource = {
         "name": f"{contract.catalog.resource_name}（开放数据）",
-        # Vocabulary IRIs, not "CSV"/"text/csv": DCAT-AP 3 wants dct:format and dcat:mediaType
-        # as typed IRIs, and ckanext-dcat emits plain strings as literals.
-        "format": CSV_FILE_TYPE,
+        "format": CSV_FORMAT,
         "mimetype": CSV_MEDIA_TYPE,
         "description": description,
     }
@@ -127,6 +149,7 @@ def to_package(item: PublishItem, download_base_url: str, now: datetime | None =
         "private": decision.private,
         "state": "active",
         "tag_string": ",".join(_tags(contract)),
+        "license_id": license_id(contract),
         # GB/T 21063 core metadata (field names = vocabulary identifiers = scheming fields)
         "resource_code": item.resource_code,
         "category": meta.category.path,
@@ -150,6 +173,7 @@ def to_package(item: PublishItem, download_base_url: str, now: datetime | None =
         "lifecycle_state": str(catalog_state(item.state)),
         "quality_summary": json.dumps(item.quality_summary, ensure_ascii=False, sort_keys=True),
         "freshness": str(freshness(meta.update_cycle, item.last_updated, now)),
+        "authorized_operation": bool(item.authorized_operation),
         "resources": [],
     }
     # Optional typed fields are left out rather than sent empty (CKAN's date/float validators).

@@ -315,6 +315,41 @@ def current(session: Session, wanted: Iterable[Target]) -> list[str]:
     return [t.resource_id for t in upserts if held.get(t.dataset_name) == t.payload_hash]
 
 
+# ----------------------------------------------------------------------------- audit anchor
+
+AUDIT_HEAD_OPTION = "ckanext.yibenzhang.audit_head"  # declared updatable by ckanext-yibenzhang
+
+
+def audit_head(session: Session) -> str | None:
+    """Hook to the audit chain (yibenzhang/governance/audit.py, `head(session) -> (seq, hash)`):
+    its head as "<seq> <hash>", or None while the chain is empty or has no `head` reader."""
+    try:
+        from yibenzhang.governance import audit
+    except ImportError:
+        return None
+    read_head = getattr(audit, "head", None)
+    if not callable(read_head):
+        return None
+    head = read_head(session)
+    if head is None:
+        return None
+    if isinstance(head, str):
+        return head
+    seq, digest = (head[0], head[1]) if isinstance(head, tuple) else (head.seq, head.hash)
+    return f"{seq} {digest}" if int(seq) > 0 else None  # seq 0: nothing recorded yet
+
+
+def write_audit_head(ckan: CkanClient, head: str) -> str | None:
+    """Anchor the audit head in CKAN's site config (shown on the about page), where a later
+    rewrite of the registry's table cannot reach. Returns the error instead of raising: a
+    missing anchor must not undo a delivered publication."""
+    try:
+        ckan.call_action("config_option_update", {AUDIT_HEAD_OPTION: head})
+    except Exception as error:  # noqa: BLE001 - any failure (old CKAN without the option, outage) is reported
+        return _describe(error)
+    return None
+
+
 def publish(
     session: Session,
     ckan: CkanClient,

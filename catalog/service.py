@@ -19,7 +19,7 @@ from catalog.fingerprint import Fingerprint, read_fingerprints
 from catalog.items import attach_exports, items_in_force
 from catalog.mapping import PublishItem, ckan_name
 from catalog.outbox import DELETE, PENDING
-from catalog.publish import DeliveryReport, publish
+from catalog.publish import DeliveryReport, audit_head, publish, write_audit_head
 from yibenzhang.facade import Yibenzhang
 from yibenzhang.registry.models import CatalogOutbox, CatalogPublished
 from yibenzhang.settings import Settings
@@ -38,6 +38,13 @@ def ckan_client(settings: Settings) -> RemoteCKAN:
 def download_base_url(settings: Settings) -> str:
     """Where a download is announced for an open resource not yet in the ledger (no export)."""
     return f"{(settings.ckan_url or '').rstrip('/')}/open-data"
+
+
+def authorized_operations(platform: Yibenzhang) -> frozenset[str]:
+    """Dataset ids the registry places under authorized operation (授权运营). A facade without the
+    governance part yet (no `authorized_operations`) places none."""
+    read = getattr(platform, "authorized_operations", None)
+    return frozenset(read()) if callable(read) else frozenset()
 
 
 def mark_catalogued(platform: Yibenzhang, session, report: DeliveryReport, approved: set[str]) -> list[str]:
@@ -74,8 +81,10 @@ def publish_from_registry(platform: Yibenzhang, ckan=None, log: Callable[[str], 
     now = datetime.now(UTC)
     problems: list[str] = []
 
+    authorized = authorized_operations(platform)
+
     def look(session: Session) -> tuple[list[Fingerprint], bool]:
-        fingerprints = read_fingerprints(session, settings.ledger_dir, base)
+        fingerprints = read_fingerprints(session, settings.ledger_dir, base, authorized)
         return fingerprints, unchanged(session, fingerprints, now)
 
     # Read before the items: facts that change in between only make the next round diff again.
@@ -88,11 +97,18 @@ def publish_from_registry(platform: Yibenzhang, ckan=None, log: Callable[[str], 
         by_id = {f.dataset_id: f.input_hash for f in fingerprints}
         for item in items:
             item.input_hash = by_id.get(item.contract.id)
+            item.authorized_operation = item.contract.id in authorized
         attach_exports(items, settings.ledger_dir, settings.home / "open-data", problems)
     approved = {i.contract.id for i in items if i.state is LifecycleState.APPROVED}
     with platform.transaction() as session:
         report = publish(session, ckan, items, withdrawn, base, now)
         marked = mark_catalogued(platform, session, report, approved)
+    if report.delivered:
+        # After the commit, so the head includes this round's publication entries.
+        head = platform.read(audit_head)
+        anchor_error = write_audit_head(ckan, head) if head is not None else None
+        if anchor_error is not None:
+            problems.append(f"audit head not written to CKAN: {anchor_error}")
     for problem in problems:
         log(problem)
     log(

@@ -7,12 +7,14 @@ Every test uses its own department code and dataset sequence numbers, and purges
 from __future__ import annotations
 
 import random
+import re
 import secrets
 from datetime import UTC, datetime
 from pathlib import Path
 
 import dcat_shapes as dcat
 import pytest
+import rdflib
 import requests
 from catalog_helpers import make_item
 from ckanapi import RemoteCKAN
@@ -203,6 +205,15 @@ def test_published_dataset_is_served_as_dcat_and_conforms(session, admin, dept, 
     assert "企业登记信息" in titles.values(), f"our dataset must be in the DCAT output: {titles}"
     report = dcat.validate(graph)
     assert report.conforms, "DCAT-AP 3 violations:\n" + "\n".join(map(str, report.by_severity("Violation")))
+    # CKAN holds plain CSV / text/csv; the extension's DCAT profile gives the vocabulary IRIs.
+    dct, dcat_ns = rdflib.Namespace("http://purl.org/dc/terms/"), rdflib.Namespace("http://www.w3.org/ns/dcat#")
+    [distribution] = list(graph.subjects(rdflib.RDF.type, dcat_ns.Distribution))
+    assert set(graph.objects(distribution, dct["format"])) == {
+        rdflib.URIRef("http://publications.europa.eu/resource/authority/file-type/CSV")}
+    assert set(graph.objects(distribution, dcat_ns.mediaType)) == {
+        rdflib.URIRef("http://www.iana.org/assignments/media-types/text/csv")}
+    assert set(graph.objects(distribution, dct.license)) == {
+        rdflib.URIRef(ckan_env["YBZ_CKAN_URL"].rstrip("/") + "/yibenzhang/license/nantong-open-data-1.0")}
 
 
 # Catalog-level violations come from CKAN's site configuration and ckanext-dcat's catalog
@@ -288,3 +299,25 @@ def test_open_data_file_is_uploaded_without_personal_columns(session, admin, dep
     assert downloaded.status_code == 200, f"{resource['url']}: HTTP {downloaded.status_code}"
     text = downloaded.content.decode("utf-8")
     assert "南通甲公司" in text and "320602199001011234" not in text and "法定代表人" not in text, text
+    # A download people can open: UTF-8 with BOM, served as text/csv, the badge says CSV.
+    assert downloaded.content.startswith(b"\xef\xbb\xbf"), "spreadsheet programs need the BOM to read UTF-8"
+    assert downloaded.headers["Content-Type"] == "text/csv; charset=utf-8", downloaded.headers["Content-Type"]
+    assert resource["format"] == "CSV" and resource["mimetype"] == "text/csv", resource
+    shown = admin.action.package_show(id=ckan_name(open_item.resource_code))
+    assert shown["license_id"] == "nantong-open-data-1.0" and shown["license_title"] == "南通市公共数据开放许可协议"
+
+    # Graded core later: the publisher purges it, and the uploaded file goes with it.
+    stored = storage_file(resource["id"])
+    assert stored.is_file(), f"the upload is in CKAN's storage: {stored}"
+    core = item(dept, 9, security_level="core", open_type="none", share_type="conditional")
+    publish(session, admin, [core], download_base_url=base(ckan_env), now=NOW)
+    with pytest.raises(NotFound):
+        admin.action.package_show(id=ckan_name(open_item.resource_code))
+    assert not stored.exists(), f"a purged dataset's upload must not outlive it: {stored}"
+
+
+def storage_file(resource_id: str) -> Path:
+    """Where CKAN's default uploader keeps a resource's file (ckan.storage_path/resources/…)."""
+    ini = (REPO_ROOT / ".stack" / "ckan" / "ckan.ini").read_text(encoding="utf-8")
+    [storage] = re.findall(r"^ckan\.storage_path\s*=\s*(\S+)", ini, re.MULTILINE)
+    return Path(storage) / "resources" / resource_id[:3] / resource_id[3:6] / resource_id[6:]

@@ -44,7 +44,8 @@ def test_current_version_skips_temporary_and_older_dirs(tmp_path):
 def test_export_contains_only_allowed_columns_with_labels(tmp_path):
     version = write_version(tmp_path, "ds", "v000001")
     out = export_open_csv(version, {"uscc": "统一社会信用代码", "enterprise_name": "企业名称"}, tmp_path / "o.csv")
-    with out.path.open(encoding="utf-8") as handle:
+    assert out.path.read_bytes().startswith(b"\xef\xbb\xbf"), "UTF-8 with BOM: spreadsheet programs read it as UTF-8"
+    with out.path.open(encoding="utf-8-sig") as handle:
         rows = list(csv.reader(handle))
     assert rows[0] == ["统一社会信用代码", "企业名称"]
     assert rows[1] == ["91320600MA1XXXXX0A", "南通甲公司"]

@@ -70,3 +70,20 @@ def test_package_fields_and_choices_match_the_scheming_schema(repo_root):
     resource_fields = {f["field_name"] for f in schema["resource_fields"]}
     [resource] = to_package(make_item(**{"security_level": "general", "open_type": "conditional"}), BASE, NOW)["resources"]
     assert set(resource) - resource_fields <= {"mimetype"}, sorted(set(resource) - resource_fields)
+
+
+def test_license_defaults_to_the_bureaus_and_unknown_ones_are_refused():
+    from catalog.mapping import license_ids
+
+    assert license_ids()[0] == "nantong-open-data-1.0", "the bureau's open-data licence is the default, first"
+    assert to_package(make_item(security_level="general", open_type="unconditional"), "http://x")["license_id"] == \
+        "nantong-open-data-1.0"
+    chosen = make_item(security_level="general", open_type="unconditional", license="CC-BY-4.0")
+    assert to_package(chosen, "http://x")["license_id"] == "CC-BY-4.0"
+    with pytest.raises(ValueError, match="odc-odbl"):
+        to_package(make_item(security_level="general", open_type="unconditional", license="odc-odbl"), "http://x")
+
+
+def test_open_download_is_plain_csv():
+    [resource] = to_package(make_item(security_level="general", open_type="unconditional"), "http://x")["resources"]
+    assert (resource["format"], resource["mimetype"]) == ("CSV", "text/csv"), "the badge says CSV; DCAT IRIs come from the profile"
