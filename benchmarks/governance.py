@@ -22,8 +22,15 @@
    directly. The API's governance object is a stand-in whose `download` returns the file: what
    is measured is the HTTP path (routing, authentication of an anonymous caller, streaming),
    not the service's registry checks (a few queries, independent of the file size).
+4. **download throughput through the running stack** (`benchmarks/governance_live.py`, when
+   `.stack/ckan.env` names a stack that answers; skipped with the reason otherwise): a real
+   grant of an M MB CSV delivery walked through the live API by fresh CKAN users, then the
+   delivery read from disk, downloaded from the API (`download_api_live`) and through the CKAN
+   extension (`download_portal`), the bytes checked identical (SHA-256), everything removed.
 
-ratio = baseline seconds / our seconds. Prints a Rich table; writes OUT/results.json.
+Downloads: fastest of K (`--repeat`, default 3) after one untimed pass that hashes the bytes;
+MB = 2^20 bytes. ratio = baseline seconds / our seconds. Prints a Rich table; writes
+OUT/results.json.
 """
 
 from __future__ import annotations
@@ -42,6 +49,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +61,8 @@ OUT_ROOT = REPO_ROOT / "benchmarks" / "out" / "governance"
 CONTRACT = REPO_ROOT / "contracts" / "enterprise_registry.yaml"
 TARGET_AUDIT_S = 2.0  # at 100,000 entries
 AUDIT_TARGET_ENTRIES = 100_000
+MIB = 1_048_576
+STACK_ENV = REPO_ROOT / ".stack" / "ckan.env"
 SQL_TYPES = {"string": "VARCHAR", "integer": "BIGINT", "number": "DOUBLE", "date": "DATE",
              "timestamp": "TIMESTAMP", "boolean": "BOOLEAN"}
 
@@ -64,6 +74,7 @@ class Result:
     baseline: str | None = None  # the name of the result this one is compared with
     detail: dict[str, Any] = field(default_factory=dict)
     error: str | None = None
+    skipped: str | None = None  # why it did not run (not a failure)
 
     @property
     def ok(self) -> bool:
@@ -93,18 +104,24 @@ _VALUES = {
 }
 
 
+def generated_select(contract) -> str:
+    """The SELECT list of one generated row per `i` (the contract's columns, typed)."""
+    from yibenzhang.duckdb_sql import quote_column as qc
+
+    return ", ".join(f"CAST({_VALUES.get(c.name, repr(c.name))} AS {SQL_TYPES[c.type]}) AS {qc(c.name)}"
+                     for c in contract.columns)
+
+
 def build_ledger(settings, contract, rows: int) -> str:
     """A ledger version of `rows` generated rows, promoted as a pipeline run does."""
-    from yibenzhang.duckdb_sql import quote_column as qc
     from yibenzhang.ledger.store import open_ledger, promote
 
     settings.ensure_dirs()
     con = open_ledger(settings.ledger_db)
     try:
-        select = ", ".join(
-            f"CAST({_VALUES.get(c.name, repr(c.name))} AS {SQL_TYPES[c.type]}) AS {qc(c.name)}"
-            for c in contract.columns)
-        con.execute(f"CREATE OR REPLACE TABLE bench_candidate AS SELECT {select} FROM range({rows}) t(i)")
+        # A temporary candidate: the ledger database (perhaps a shared one) keeps no copy of it.
+        con.execute(f"CREATE OR REPLACE TEMP TABLE bench_candidate AS SELECT {generated_select(contract)} "
+                    f"FROM range({rows}) t(i)")
         return promote(con, contract.id, "bench_candidate", settings.ledger_dir, "bench").version
     finally:
         con.close()
@@ -117,6 +134,8 @@ def copy_baseline(settings, contract, work: Path) -> Result:
     from yibenzhang.ledger.layout import current_version_dir, version_files_glob
 
     source = current_version_dir(settings.ledger_dir, contract.id)
+    if source is None:
+        raise RuntimeError(f"no ledger version of {contract.id} to copy")
     target = work / "baseline.parquet"
     con = duckdb.connect()
     try:
@@ -147,7 +166,7 @@ def build_only(settings, contract, kinds: tuple[str, ...]) -> list[Result]:
         columns = tuple(o.name for o in column_options(contract, kind) if o.allowed)
         spec = DeliverySpec(request_id=request_id, dataset_id=contract.id, contract=contract, columns=columns,
                             row_filter=None, masked=kind == "license", key=grant_key(settings, request_id))
-        files, seconds = timed(lambda spec=spec: build_delivery(settings, spec))
+        files, seconds = timed(partial(build_delivery, settings, spec))
         out.append(Result(f"delivery_{kind}", seconds, "delivery_baseline_copy",
                           {"path": "build_delivery", "rows": files.rows, "columns": len(columns),
                            "parquet_mb": round(files.parquet_bytes / 1e6, 1), "csv_mb": round(files.csv_bytes / 1e6, 1)}))
@@ -282,7 +301,36 @@ def write_delivery_file(folder: Path, megabytes: int) -> Path:
     return path
 
 
-def download_contenders(work: Path, megabytes: int) -> list[Result]:
+def stream_file(path: Path, sink: Callable[[bytes], Any] | None) -> int:
+    """`path` read to the end in 1 MB chunks; bytes read."""
+    total = 0
+    with path.open("rb") as f:
+        while chunk := f.read(MIB):
+            total += len(chunk)
+            if sink is not None:
+                sink(chunk)
+    return total
+
+
+def throughput(name: str, read: Callable[[Callable[[bytes], Any] | None], int], repeats: int,
+               baseline: str | None = None) -> Result:
+    """`read(sink)` once untimed with a SHA-256 sink (what arrived, and a warm-up), then
+    `repeats` times timed without one; the fastest counts."""
+    digest = hashlib.sha256()
+    size = read(digest.update)
+    runs = []
+    for _ in range(repeats):
+        got, seconds = timed(lambda: read(None))
+        if got != size:
+            return Result(name, baseline=baseline, error=f"read {got} bytes, the hashing pass read {size}")
+        runs.append(seconds)
+    best = min(runs)
+    return Result(name, best, baseline, {
+        "bytes": size, "mb_per_s": round(size / MIB / best, 1) if best else None,
+        "runs_s": [round(r, 3) for r in runs], "sha256": digest.hexdigest()})
+
+
+def download_contenders(work: Path, megabytes: int, repeats: int) -> list[Result]:
     try:
         from yibenzhang.api.app import create_app
     except ImportError as error:
@@ -293,16 +341,7 @@ def download_contenders(work: Path, megabytes: int) -> list[Result]:
     from yibenzhang.settings import Settings
 
     path = write_delivery_file(work, megabytes)
-    size = path.stat().st_size
-
-    def direct() -> int:
-        total = 0
-        with path.open("rb") as f:
-            while chunk := f.read(1 << 20):
-                total += len(chunk)
-        return total
-
-    read, direct_s = timed(direct)
+    direct = throughput("download_direct_read", lambda sink: stream_file(path, sink), repeats)
     app = create_app(Settings(home=work / "home"), governance=_FileGovernance(path))
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
@@ -313,32 +352,43 @@ def download_contenders(work: Path, megabytes: int) -> list[Result]:
         while not server.started and time.monotonic() < deadline:
             time.sleep(0.05)
         if not server.started:
-            return [Result("download_api", error="uvicorn did not start within 30 s")]
+            return [direct, Result("download_api", error="uvicorn did not start within 30 s")]
 
-        def through_api() -> int:
+        def through_api(sink: Callable[[bytes], Any] | None) -> int:
             total = 0
             with httpx.stream("GET", f"http://127.0.0.1:{port}/requests/1/download?format=csv", timeout=120) as response:
                 response.raise_for_status()
-                for chunk in response.iter_raw(1 << 20):
+                for chunk in response.iter_bytes():
                     total += len(chunk)
+                    if sink is not None:
+                        sink(chunk)
             return total
 
-        received, api_s = timed(through_api)
+        api = throughput("download_api", through_api, repeats, baseline="download_direct_read")
     finally:
         server.should_exit = True
         thread.join(timeout=30)
-    mb = size / 1_048_576
-    api = Result("download_api", api_s, "download_direct_read",
-                 {"bytes": received, "mb_per_s": round(mb / api_s, 1) if api_s else None})
-    if received != size:
-        api.error = f"received {received} bytes of {size}"
-    return [Result("download_direct_read", direct_s, detail={"bytes": read, "mb_per_s": round(mb / direct_s, 1)}), api]
+    if api.ok and api.detail["sha256"] != direct.detail["sha256"]:
+        api.error = f"the API sent other bytes than the file ({api.detail['bytes']} of {direct.detail['bytes']})"
+    return [direct, api]
+
+
+def live_contenders(mode: str, env_file: Path, megabytes: int, repeats: int, work: Path) -> list[Result]:
+    """The download through the running stack's API and CKAN (benchmarks/governance_live.py)."""
+    from benchmarks import governance_live as live
+
+    if mode == "off":
+        return live.skipped("--live off")
+    env, why_not = live.stack_env(env_file)
+    if env is None:
+        return live.skipped(why_not) if mode == "auto" else [Result(live.NAMES[0], error=why_not)]
+    return live.live_download_contenders(env, megabytes, repeats, work)
 
 
 # --- the run --------------------------------------------------------------------------------------
 
 
-def run(rows: int, audit_entries: int, download_mb: int, work: Path, console: Console) -> list[Result]:
+def run(args: argparse.Namespace, work: Path, console: Console) -> list[Result]:
     from yibenzhang.contracts.load import load_contract
     from yibenzhang.settings import Settings
 
@@ -346,10 +396,14 @@ def run(rows: int, audit_entries: int, download_mb: int, work: Path, console: Co
     settings = Settings(home=work / "home")
     results: list[Result] = []
     steps: list[tuple[str, Callable[[], list[Result]]]] = [
-        (f"ledger version of {rows:,} rows + deliveries",
-         lambda: _deliveries(settings, contract, rows, work)),
-        (f"audit log of {audit_entries:,} entries", lambda: audit_contenders(work / "audit", audit_entries)),
-        (f"download of {download_mb} MB", lambda: download_contenders(work / "download", download_mb)),
+        (f"ledger version of {args.rows:,} rows + deliveries",
+         lambda: _deliveries(settings, contract, args.rows, work)),
+        (f"audit log of {args.audit_entries:,} entries",
+         lambda: audit_contenders(work / "audit", args.audit_entries)),
+        (f"download of {args.download_mb} MB",
+         lambda: download_contenders(work / "download", args.download_mb, args.repeat)),
+        (f"download of {args.download_mb} MB through the running stack",
+         lambda: live_contenders(args.live, args.stack_env, args.download_mb, args.repeat, work / "live")),
     ]
     for title, step in steps:
         console.print(f"  {title} …")
@@ -379,12 +433,18 @@ def ratios(results: list[Result]) -> dict[str, float]:
 
 def print_table(console: Console, results: list[Result], ratio: dict[str, float], audit_entries: int) -> None:
     table = Table(title="governance benchmarks (ratio = baseline s / ours s)")
-    for column in ("measure", "seconds", "baseline", "ratio", "detail"):
+    for column in ("measure", "seconds", "MB/s", "baseline", "ratio", "detail"):
         table.add_column(column)
     for r in results:
         seconds = f"{r.seconds:.3f}" if r.seconds is not None else "—"
-        detail = r.error and f"[red]{r.error}[/]" or ", ".join(f"{k}={v}" for k, v in r.detail.items())
-        table.add_row(r.name, seconds, r.baseline or "", f"{ratio[r.name]:.2f}×" if r.name in ratio else "", detail)
+        rate = r.detail.get("mb_per_s")
+        shown = {k: v for k, v in r.detail.items() if k not in ("mb_per_s", "sha256")}
+        if "sha256" in r.detail:
+            shown["sha256"] = str(r.detail["sha256"])[:12] + "…"
+        detail = (r.error and f"[red]{r.error}[/]") or (r.skipped and f"[yellow]skipped: {r.skipped}[/]") or (
+            ", ".join(f"{k}={v}" for k, v in shown.items()))
+        table.add_row(r.name, seconds, f"{rate:,.1f}" if rate is not None else "", r.baseline or "",
+                      f"{ratio[r.name]:.2f}×" if r.name in ratio else "", detail)
     console.print(table)
     verify = next((r for r in results if r.name == "audit_verify" and r.ok), None)
     if verify is not None and verify.seconds is not None:
@@ -399,10 +459,15 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--rows", type=int, default=1_000_000, help="rows of the delivered resource (default 1000000)")
     p.add_argument("--audit-entries", type=int, default=AUDIT_TARGET_ENTRIES, help="audit entries (default 100000)")
     p.add_argument("--download-mb", type=int, default=100, help="size of the downloaded file in MB (default 100)")
+    p.add_argument("--repeat", type=int, default=3, help="timed passes per download, the fastest counts (default 3)")
+    p.add_argument("--live", choices=("auto", "on", "off"), default="auto",
+                   help="download through the running stack: auto = when it answers (default), "
+                        "on = an error without it, off = skipped")
+    p.add_argument("--stack-env", type=Path, default=STACK_ENV, help="the stack's env file (default .stack/ckan.env)")
     p.add_argument("--out", type=Path, default=OUT_ROOT, help="results folder (default benchmarks/out/governance)")
     p.add_argument("--keep", action="store_true", help="keep the work folder (ledger, deliveries, registry)")
     args = p.parse_args(argv)
-    for name in ("rows", "audit_entries", "download_mb"):
+    for name in ("rows", "audit_entries", "download_mb", "repeat"):
         if getattr(args, name) < 1:
             p.error(f"--{name.replace('_', '-')} must be at least 1")
     return args
@@ -414,7 +479,7 @@ def main(argv: list[str] | None = None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="work-", dir=args.out))
     try:
-        results = run(args.rows, args.audit_entries, args.download_mb, work, console)
+        results = run(args, work, console)
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
@@ -424,8 +489,9 @@ def main(argv: list[str] | None = None) -> int:
         "at": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "load": os.getloadavg()},
         "rows": args.rows, "audit_entries": args.audit_entries, "download_mb": args.download_mb,
-        "results": {r.name: {"seconds": r.seconds, "baseline": r.baseline, "detail": r.detail, "error": r.error}
-                    for r in results},
+        "repeat": args.repeat, "live": args.live,
+        "results": {r.name: {"seconds": r.seconds, "baseline": r.baseline, "detail": r.detail, "error": r.error,
+                             "skipped": r.skipped} for r in results},
         "ratios": ratio,
     }
     (args.out / "results.json").write_text(json.dumps(record, ensure_ascii=False, indent=2, default=str),
@@ -435,4 +501,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # Run as the imported module, so benchmarks.governance_live shares its Result class.
+    from benchmarks import governance
+
+    sys.exit(governance.main())
