@@ -5,7 +5,9 @@ Dagster assets in pipelines/defs/ are thin wrappers around these, so the whole f
 and record what they did through the facade (`yibenzhang.facade.Yibenzhang`).
 
 A run's rules are compiled once, by `stage`, for the run's date (`notAfter: today` means one
-day for the whole run), and handed to `check` through `rules_of_run`. Every outcome is recorded:
+day for the whole run), and handed to `check` through `rules_of_run`. When a run ends (blocked
+by its checks, or promoted) its problems go to the quality tickets (`sync_tickets`), described
+as the 问题清单 describes them (`quality.report`). Every outcome is recorded:
 an unreadable source or a crash finishes the run record as `failed` with its reason, so
 `ybz run` can say why without a stack trace.
 """
@@ -13,6 +15,7 @@ an unreadable source or a crash finishes the run record as `failed` with its rea
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -20,11 +23,13 @@ from zoneinfo import ZoneInfo
 
 from quality.codes import register_code_functions
 from quality.gx_duckdb import run_checks
+from quality.report import issues_for_department, note_issue, problem_issue, quarantine_entry
 from quality.rules import CompiledRule, compile_rules
 from quality.score import score
 from yibenzhang.contracts.model import Contract
 from yibenzhang.duckdb_sql import candidate_table, notes_table, raw_table, standardized_table
 from yibenzhang.facade import Yibenzhang
+from yibenzhang.facts import CheckFact, ProblemFact, QuarantineGroup
 from yibenzhang.ingest.increments import IncrementPlan, SourceDigest, plan_increment
 from yibenzhang.ingest.read import SourceError, read_source
 from yibenzhang.ingest.staging import FileProblem, FileRead
@@ -38,14 +43,18 @@ from yibenzhang.ledger.append import (
     read_digests,
 )
 from yibenzhang.ledger.findings import clear_findings, record_notes, record_query_findings, record_rule_violations
-from yibenzhang.ledger.quarantine import RowPredicate, split
+from yibenzhang.ledger.quarantine import QUARANTINE, RowPredicate, split
 from yibenzhang.ledger.store import PromoteResult, open_ledger, uncompressed_staging
 from yibenzhang.ledger.store import promote as promote_to_ledger
 from yibenzhang.registry.runs import ProblemKind, RunStatus
 from yibenzhang.settings import get_settings
+from yibenzhang.tickets import Describe
+from yibenzhang.tickets.observe import recorded_text
+from yibenzhang.tickets.rows import RowGroup
 
 Log = Callable[[str], None]
 CITY_TIMEZONE = ZoneInfo("Asia/Shanghai")  # what "today" means for the city's data
+logger = logging.getLogger(__name__)
 
 
 def _quiet(_message: str) -> None:
@@ -59,6 +68,8 @@ def run_date() -> dt.date:
 # Rules compiled by the stage step of a run, for the check step of the same run (Dagster runs
 # both in one process: every job uses the in-process executor).
 _rules_by_run: dict[tuple[str, str], list[CompiledRule]] = {}
+# The check step's rules again, for describing the tickets the promote step syncs.
+_describers: dict[tuple[str, str], Describe] = {}
 
 
 def rules_of_run(contract: Contract, run_id: str) -> list[CompiledRule]:
@@ -189,6 +200,9 @@ def check(contract: Contract, platform: Yibenzhang, run_id: str, log: Log = _qui
         platform.record_problems(run_id, contract.id, [
             FileProblem(ProblemKind.BLOCKED_PROMOTION, message, severity="error")])
         platform.finish_run(run_id, contract.id, RunStatus.BLOCKED, message=message)
+        sync_tickets(contract, platform, run_id, ticket_describer(contract, rules), log)
+    else:
+        _describers[(run_id, contract.id)] = ticket_describer(contract, rules)
     _rules_by_run.pop((run_id, contract.id), None)
     failed = sum(1 for r in results if not r.passed)
     log(f"{contract.id}: {len(results) - failed} checks passed, {failed} failed; "
@@ -245,6 +259,7 @@ def blocked_message(failed: list, rules: list[CompiledRule]) -> str:
 def promote(contract: Contract, platform: Yibenzhang, run_id: str, log: Log = _quiet) -> PromoteResult:
     """Promote the checked candidate into the ledger (atomic; unchanged input writes nothing)."""
     settings = platform.settings
+    describe = _describers.pop((run_id, contract.id), None) or ticket_describer(contract, compile_rules(contract))
     with _failure_recorded(platform, run_id, contract.id):
         con = open_ledger(settings.ledger_db)
         try:
@@ -259,7 +274,43 @@ def promote(contract: Contract, platform: Yibenzhang, run_id: str, log: Log = _q
     platform.finish_run(run_id, contract.id, RunStatus.SUCCEEDED, ledger_version=result.version,
                         promoted=True)
     log(f"{contract.id}: ledger version {result.version} ({'changed' if result.changed else 'unchanged'})")
+    sync_tickets(contract, platform, run_id, describe, log)
     return result
+
+
+def ticket_describer(contract: Contract, rules: list[CompiledRule]) -> Describe:
+    """Titles and suggested fixes of a dataset's tickets, as the 问题清单 words them."""
+    dataset, department = contract.id, contract.department
+
+    def describe(item: CheckFact | RowGroup | ProblemFact) -> tuple[str, str]:
+        if isinstance(item, CheckFact):
+            found = issues_for_department(dataset, department, [item], rules=rules)
+            return (found[0].description, found[0].suggested_fix) if found else recorded_text(item)
+        if isinstance(item, RowGroup):
+            group = QuarantineGroup(dataset, item.rule_id, item.column, item.rows, item.reason)
+            if item.table == QUARANTINE:
+                entry = quarantine_entry(group)
+                found = issues_for_department(dataset, department, [], [entry], rules=rules)
+                return entry["reason"], found[0].suggested_fix
+            return item.reason, note_issue(dataset, department, group).suggested_fix
+        issue = problem_issue(dataset, department, item)
+        return issue.description, issue.suggested_fix
+
+    return describe
+
+
+def sync_tickets(contract: Contract, platform: Yibenzhang, run_id: str, describe: Describe,
+                 log: Log = _quiet) -> None:
+    """The run's problems to the quality tickets. The run's outcome is recorded already: a
+    ticket sync that fails is logged and left to the next run, it does not fail this one."""
+    try:
+        outcome = platform.sync_tickets(run_id, contract.id, lambda _dataset: describe)
+    except Exception as exc:
+        logger.exception("%s: quality tickets of run %s not synced", contract.id, run_id)
+        log(f"{contract.id}: quality tickets not synced: {exc}")
+        return
+    log(f"{contract.id}: tickets {len(outcome.opened)} opened, {len(outcome.reopened)} reopened, "
+        f"{len(outcome.closed)} closed, {len(outcome.updated)} updated")
 
 
 def publish(platform: Yibenzhang, log: Log = _quiet) -> dict:

@@ -12,12 +12,15 @@ from ybz.commands.audit import app as audit_app
 from ybz.commands.backup import backup, restore
 from ybz.commands.catalog import app as catalog_app
 from ybz.commands.contracts import app as contracts_app
+from ybz.commands.kpi import kpi
 from ybz.commands.licensee import app as licensee_app
 from ybz.commands.quality import app as quality_app
 from ybz.commands.registry import app as registry_app
+from ybz.commands.report import report
 from ybz.commands.retention import app as retention_app
 from ybz.commands.run import run
 from ybz.commands.share import app as share_app
+from ybz.commands.tickets import app as tickets_app
 from ybz.stack.cli import app as stack_app
 
 app = typer.Typer(
@@ -34,7 +37,10 @@ app.add_typer(retention_app, name="retention", help="Archive old runs, quarantin
 app.add_typer(share_app, name="share", help="Sharing requests and grants (按需共享与授权运营): approve, revoke, provision.")
 app.add_typer(licensee_app, name="licensee", help="Licensee profiles (授权运营主体) and their verification.")
 app.add_typer(audit_app, name="audit", help="The hash-chained audit log (存证溯源): verify, read.")
+app.add_typer(tickets_app, name="tickets", help="Quality tickets (问题工单): list, show, ack, fix, dispute, accept, reject.")
 app.command()(run)
+app.command()(kpi)
+app.command()(report)
 app.command()(backup)
 app.command()(restore)
 

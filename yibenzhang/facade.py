@@ -8,7 +8,8 @@
 The CLI, the demo, `catalog/` and `pipelines/` use this instead of stitching migrations,
 sessions, lifecycle functions and SQL together themselves. Each write is its own transaction
 (one registration, one decision, one run step), so one refused item never undoes the others.
-Reads hand out typed, detached facts (`yibenzhang.facts`), never live ORM rows. The schema is
+Reads hand out typed, detached facts (`yibenzhang.facts`), never live ORM rows. Quality
+tickets (`yibenzhang.tickets`) hang off it: `tickets` and `sync_tickets`. The schema is
 migrated once per process and database URL. Every registration transition (submit, approve,
 reject, withdraw, publish) gets its audit entry (`yibenzhang.governance.audit`) in the same
 transaction.
@@ -19,13 +20,13 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime
-from functools import partial
+from datetime import datetime, timedelta
+from functools import cached_property, partial
 from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy import event, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from yibenzhang.contracts.load import ContractError, contract_files, parse_contract
 from yibenzhang.facts import (
@@ -54,6 +55,8 @@ from yibenzhang.registry.models import AuthorizedOperation, Registration, Resour
 from yibenzhang.registry.runs import RunStatus
 from yibenzhang.retention import ArchiveReport, RetentionError, archive_older_than
 from yibenzhang.settings import Settings, get_settings
+from yibenzhang.tickets import Describe, SyncOutcome, TicketService
+from yibenzhang.tickets.views import TicketView
 from yibenzhang.vocabulary import LifecycleState, RegistrationKind, SecurityLevel
 
 __all__ = ["ArchiveReport", "ContractError", "LifecycleError", "RetentionError", "Yibenzhang", "ensure_schema"]
@@ -238,6 +241,19 @@ class Yibenzhang:
         """The most recently started run of a dataset (with `run_id`: that run's record)."""
         return self.read(lambda s: _facts(runs.latest_run(s, dataset_id, run_id)))
 
+    def run_facts(self, run_id: str, dataset_ids: Sequence[str] | None = None) -> list[RunFacts]:
+        """The records of one run (a Dagster run covers many datasets), of the datasets given
+        or of all, in one read."""
+        def read(session: Session) -> list[RunFacts]:
+            query = (select(Run).where(Run.run_id == run_id).order_by(Run.dataset_id)
+                     .options(selectinload(Run.file_loads), selectinload(Run.check_results),
+                              selectinload(Run.scores), selectinload(Run.problems)))
+            if dataset_ids is not None:
+                query = query.where(Run.dataset_id.in_(list(dataset_ids)))
+            return [f for run in session.scalars(query) if (f := _facts(run)) is not None]
+
+        return self.read(read)
+
     def latest_scored_run(self, dataset_id: str) -> RunFacts | None:
         """The latest run that got as far as quality scores (the catalog's quality panel)."""
         return self.read(lambda s: _facts(_latest_scored(s, dataset_id)))
@@ -296,6 +312,25 @@ class Yibenzhang:
         if facts is None:
             raise LookupError(f"no run record {run_id}/{dataset_id}: the stage step did not run")
         return facts.rows_in, facts.rows_quarantined
+
+    # Quality tickets (问题工单, yibenzhang.tickets): opened and closed by runs, worked by the
+    # departments, notified by e-mail and in the portal.
+
+    @cached_property
+    def tickets(self) -> TicketService:
+        """The ticket service: reads, the departments' and stewards' actions, export, notifications."""
+        return TicketService(self)
+
+    def sync_tickets(self, run_id: str, dataset_id: str | None = None,
+                     describe_for: Callable[[str], Describe | None] | None = None) -> SyncOutcome:
+        """After a run (of one dataset, or of every dataset it ran): open tickets for the
+        problems it saw, update them, close what it verified fixed, reopen what came back."""
+        return self.tickets.sync(run_id, dataset_id, describe_for)
+
+    def open_stale(self, dataset_id: str, as_of: datetime, late_by: timedelta) -> TicketView | None:
+        """The freshness check's hook: open (or reopen) the dataset's stale-data ticket; the
+        next promotion closes it. None when `late_by` is within the tickets' grace."""
+        return self.tickets.open_stale(dataset_id, as_of, late_by)
 
     # Append-only sources: the files loaded so far, by content (yibenzhang.ingest.increments).
 

@@ -93,6 +93,36 @@ expire_grants = dg.ScheduleDefinition(
 )
 
 
+OVERDUE_NAME = "overdue_tickets"
+OVERDUE_CRON = "30 8 * * 1-5"  # working-day mornings: the CDO reads it at the start of the day
+
+
+@dg.op(description="逾期工单：标记超过整改期限的问题工单，通知部门首席数据官（邮件与门户）")
+def flag_overdue_tickets(context: dg.OpExecutionContext, ledger: LedgerResource) -> dg.Output:
+    from yibenzhang.facade import Yibenzhang
+
+    tickets = Yibenzhang(ledger.settings()).tickets
+    flagged = tickets.flag_overdue()  # a run flags only its own datasets; this flags them all
+    context.log.info(f"flagged {len(flagged)} overdue ticket(s); e-mail: {tickets.send_pending()}")
+    return dg.Output(None, metadata={"flagged": len(flagged)})
+
+
+@dg.job(name=OVERDUE_NAME, description="逾期问题工单的标记与通知（工作日）")
+def overdue_tickets_job() -> None:
+    flag_overdue_tickets()
+
+
+overdue_tickets = dg.ScheduleDefinition(
+    name=OVERDUE_NAME,
+    job=overdue_tickets_job,
+    cron_schedule=OVERDUE_CRON,
+    execution_timezone="Asia/Shanghai",
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+    description="工作日早上标记并通知逾期问题工单",
+)
+
+
 @dg.definitions
 def governance_defs() -> dg.Definitions:
-    return dg.Definitions(sensors=[governance_deliveries], jobs=[expire_grants_job], schedules=[expire_grants])
+    return dg.Definitions(sensors=[governance_deliveries], jobs=[expire_grants_job, overdue_tickets_job],
+                          schedules=[expire_grants, overdue_tickets])

@@ -101,3 +101,14 @@ def test_a_tick_syncs_the_catalog_when_a_ckan_is_configured(located, fake, monke
     synced.clear()
     evaluate(located.resolve_sensor_def("governance_deliveries"))
     assert not synced, "without a CKAN the tick must not try to publish"
+
+
+def test_overdue_tickets_are_flagged_every_working_morning(located):
+    """A run flags only its own datasets' tickets; a dataset nobody runs still gets its overdue
+    tickets flagged and its CDO told."""
+    schedule = located.resolve_schedule_def("overdue_tickets")
+    assert schedule.cron_schedule == "30 8 * * 1-5" and schedule.execution_timezone == "Asia/Shanghai"
+    from pipelines.defs.resources import LedgerResource
+
+    result = located.resolve_job_def("overdue_tickets").execute_in_process(resources={"ledger": LedgerResource()})
+    assert result.success, "the overdue job must run on an empty registry"

@@ -23,6 +23,8 @@ from yibenzhang.api import models
 from yibenzhang.api.auth import Authenticator, CkanTokenResolver, TokenResolver
 from yibenzhang.api.downloads import delivery_filename, file_response
 from yibenzhang.api.security_headers import SecurityHeadersMiddleware, headers_for
+from yibenzhang.api.tickets import TAG as TICKETS_TAG
+from yibenzhang.api.tickets import tickets_router
 from yibenzhang.governance.claims import CLAIMS_HEADER, SIGNATURE_HEADER
 from yibenzhang.governance.errors import Forbidden, GovernanceError, Unauthenticated
 from yibenzhang.governance.identity import Principal
@@ -46,6 +48,7 @@ TAGS = [
     {"name": "授权运营", "description": "纳入授权运营的信息资源"},
     {"name": "申请与授权", "description": "共享／授权申请、审批流转与授权数据下载"},
     {"name": "存证溯源", "description": "审计日志与哈希链核验"},
+    TICKETS_TAG,
 ]
 ERRORS: dict[int | str, dict[str, Any]] = {
     status: {"model": models.ErrorBody, "description": text}
@@ -77,6 +80,18 @@ class _LazyGovernance:
                 from yibenzhang.governance.service import Governance
 
                 self._service = Governance(self._settings)
+            return self._service
+
+
+class _LazyTickets(_LazyGovernance):
+    """The ticket service (yibenzhang.tickets), built at the first request that needs it."""
+
+    def get(self) -> Any:
+        with self._lock:
+            if self._service is None:
+                from yibenzhang.facade import Yibenzhang
+
+                self._service = Yibenzhang(self._settings).tickets
             return self._service
 
 
@@ -141,12 +156,15 @@ Caller = Annotated[Principal, Depends(caller)]
 
 
 def create_app(settings: Settings | None = None, *, governance: Any = None,
-               resolver: TokenResolver | None = None) -> FastAPI:
+               resolver: TokenResolver | None = None, tickets: Any = None) -> FastAPI:
     """The FastAPI application. `governance`: a `Governance` (default: built from `settings`
-    at first use); `resolver`: token → Principal (default: ask CKAN's yibenzhang_whoami)."""
+    at first use); `resolver`: token → Principal (default: ask CKAN's yibenzhang_whoami);
+    `tickets`: a `TicketService` (default: the facade's, built at first use)."""
     settings = settings or Settings()
     lazy = _LazyGovernance(settings)
     service: Callable[[], Any] = (lambda: governance) if governance is not None else lazy.get
+    lazy_tickets = _LazyTickets(settings)
+    ticket_service: Callable[[], Any] = (lambda: tickets) if tickets is not None else lazy_tickets.get
     authenticator = Authenticator(
         settings.governance_service_secret,
         resolver or CkanTokenResolver(settings.ckan_url),
@@ -160,6 +178,7 @@ def create_app(settings: Settings | None = None, *, governance: Any = None,
     app.add_middleware(SecurityHeadersMiddleware)
 
     app.state.authenticator = authenticator
+    app.include_router(tickets_router(ticket_service, caller))
 
     def provision_later(tasks: BackgroundTasks, view: Any) -> None:
         """Approved now: build the delivery after the answer is sent (the pipelines' sensor

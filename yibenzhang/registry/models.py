@@ -3,7 +3,8 @@
 Tables: the registry (resources, registrations, transitions, code sequences), pipeline run
 records (runs, file loads, check results, quality scores), the catalog outbox and the use side
 (licensee profiles, authorized-operation placements, access requests and their transitions,
-deliveries, the hash-chained audit log; docs/governance.md). Enum-like
+deliveries, the hash-chained audit log; docs/governance.md) and the quality tickets with their
+transitions, exceptions and notifications (yibenzhang.tickets). Enum-like
 columns store the identifiers of `yibenzhang.vocabulary` as plain strings (no DB enum types),
 so SQLite and PostgreSQL hold the same values and adding a member needs no migration.
 All timestamps are stored and returned as timezone-aware UTC.
@@ -491,6 +492,103 @@ class AuditHead(Base):
     hash: Mapped[str] = mapped_column(String(64))
 
 
+# ---------------------------------------------------------------------------------------------
+# Quality tickets (问题工单, yibenzhang.tickets): names and columns are a published interface
+# (the KPIs read them), keep them.
+
+
+class QualityTicket(Base):
+    """One problem of one dataset, owned by the department that provides it: opened by a run
+    that sees it, closed only by a run that no longer does (or by an accepted dispute)."""
+
+    __tablename__ = "quality_tickets"
+    __table_args__ = (UniqueConstraint("dataset_id", "problem_key", name="uq_quality_tickets_dataset_id_problem_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    dataset_id: Mapped[str] = mapped_column(String(64), index=True)
+    provider_code: Mapped[str] = mapped_column(String(16), index=True)
+    # The problem's stable identity in the dataset: rule:<id>, quarantine:<rule id>,
+    # note:<rule id>, delivery:<kind>:<file or *>, promotion:blocked, stale.
+    problem_key: Mapped[str] = mapped_column(String(600))
+    kind: Mapped[str] = mapped_column(String(16))  # rule | quarantine | delivery | promotion | stale
+    severity: Mapped[str] = mapped_column(String(16))  # blocking | warning
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    title: Mapped[str] = mapped_column(Text)
+    affected_rows: Mapped[int] = mapped_column(Integer, default=0)  # of the last run where seen
+    samples: Mapped[Any] = mapped_column(JSON)  # a few "file:row 'value'"
+    suggested_fix: Mapped[str] = mapped_column(Text)
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    close_reason: Mapped[str | None] = mapped_column(String(16))  # verified | exception
+    evidence_run_id: Mapped[str | None] = mapped_column(String(64))  # the run that closed it
+    first_run_id: Mapped[str | None] = mapped_column(String(64))
+    last_seen_run_id: Mapped[str | None] = mapped_column(String(64))
+    reopen_count: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    transitions: Mapped[list[TicketTransition]] = relationship(
+        back_populates="ticket", order_by="TicketTransition.id"
+    )
+
+
+class TicketTransition(Base):
+    """Every state change of a ticket: who (in which role), from, to, when, why, and for the
+    changes a run made (open, close by verification, reopen) that run."""
+
+    __tablename__ = "ticket_transitions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("quality_tickets.id"), index=True)
+    from_state: Mapped[str | None] = mapped_column(String(16))
+    to_state: Mapped[str] = mapped_column(String(16))
+    actor: Mapped[str] = mapped_column(String(100))
+    role: Mapped[str] = mapped_column(String(32))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    reason: Mapped[str | None] = mapped_column(Text)
+    run_id: Mapped[str | None] = mapped_column(String(64))
+
+    ticket: Mapped[QualityTicket] = relationship(back_populates="transitions")
+
+
+class TicketException(Base):
+    """What an accepted dispute excepts: the rows (signatures of their values) of the problem at
+    that time, or the whole problem (`scope` {"whole": true}); later runs seeing only these rows
+    do not reopen the ticket. `resolution`: rule_change (规则调整) or exception (例外)."""
+
+    __tablename__ = "ticket_exceptions"
+    __table_args__ = (Index("ix_ticket_exceptions_dataset_id_problem_key", "dataset_id", "problem_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    dataset_id: Mapped[str] = mapped_column(String(64))
+    problem_key: Mapped[str] = mapped_column(String(600))
+    scope: Mapped[Any] = mapped_column(JSON)
+    resolution: Mapped[str] = mapped_column(String(16))
+    accepted_by: Mapped[str] = mapped_column(String(100))
+    accepted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    reason: Mapped[str | None] = mapped_column(Text)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("quality_tickets.id"), index=True)
+
+
+class TicketNotification(Base):
+    """A department told of a new, reopened or overdue ticket: by e-mail (`channel` email,
+    `recipient` an address; `sent_at` once the SMTP server took it, else `error`) or in the
+    portal (`channel` portal, `recipient` the CKAN organization dept-<code>; `read_at` once read)."""
+
+    __tablename__ = "ticket_notifications"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("quality_tickets.id"), index=True)
+    event: Mapped[str] = mapped_column(String(16))  # new | reopened | overdue
+    channel: Mapped[str] = mapped_column(String(16), index=True)  # email | portal
+    recipient: Mapped[str] = mapped_column(String(200), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    error: Mapped[str | None] = mapped_column(Text)
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    read_by: Mapped[str | None] = mapped_column(String(100))
+
+
 __all__ = [
     "AccessRequest",
     "AuditHead",
@@ -505,12 +603,16 @@ __all__ = [
     "FileLoad",
     "LicenseeProfile",
     "QualityScore",
+    "QualityTicket",
     "Registration",
     "RequestTransition",
     "Resource",
     "Run",
     "RunProblem",
     "SourceFile",
+    "TicketException",
+    "TicketNotification",
+    "TicketTransition",
     "Transition",
     "UTCDateTime",
     "utcnow",
