@@ -13,6 +13,8 @@ $(UV):
 
 install: $(UV)
 	$(UV) sync --frozen --compile-bytecode
+	# Apache ECharts for the monthly report (数据治理月报), from the npm registry, pinned by the lock file.
+	npm ci --prefix report --no-audit --no-fund --loglevel=error
 
 # Lint (ruff: pyflakes, pycodestyle, import order, bugbear, pyupgrade) and type check (mypy).
 lint: install

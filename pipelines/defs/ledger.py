@@ -5,6 +5,7 @@ import dagster as dg
 
 from pipelines import flow
 from pipelines.datasets import approved_datasets
+from pipelines.defs.freshness import ledger_freshness_policy
 from pipelines.defs.resources import LedgerResource
 from pipelines.keys import ledger_key, owners, staging_key
 from yibenzhang.contracts.model import Contract
@@ -21,6 +22,7 @@ def build_ledger_asset(contract: Contract) -> dg.AssetsDefinition:
         "behind a DuckDB view; unchanged input writes nothing.",
         metadata={"security_level": contract.catalog.security_level.value},
         code_version=contract.version,
+        freshness_policy=ledger_freshness_policy(contract),
     )
     def ledger_asset(context: dg.AssetExecutionContext, ledger: LedgerResource) -> dg.MaterializeResult:
         result = flow.promote(contract, ledger.platform(), context.run_id, log=context.log.info)

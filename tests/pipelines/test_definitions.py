@@ -131,3 +131,17 @@ def test_a_dataset_whose_rules_read_another_runs_after_it(tmp_path, monkeypatch)
     parents = graph.get(dg.AssetKey(["staging", "branch_offices"])).parent_keys
     assert dg.AssetKey(["ledger", "enterprise_registry"]) in parents, (
         f"the referenced dataset's ledger must come first; parents: {parents}")
+
+
+def test_each_ledger_asset_carries_the_freshness_policy_of_its_update_cycle(defs, contracts):
+    """动态更新: Dagster shows a ledger asset as late by the same cycle the KPIs use."""
+    from pipelines.defs.freshness import ledger_freshness_policy
+
+    graph = defs.resolve_asset_graph()
+    for c in contracts:
+        node = graph.get(dg.AssetKey(["ledger", c.id]))
+        expected = ledger_freshness_policy(c)
+        assert node.freshness_policy == expected, (
+            f"{c.id} ({c.catalog.update_cycle.label}): freshness policy {node.freshness_policy} != {expected}")
+        if c.catalog.update_cycle.value != "irregular":
+            assert node.freshness_policy is not None, f"{c.id}: a dataset with a cycle needs a policy"
