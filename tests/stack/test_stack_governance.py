@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
+import tempfile
 import time
 from pathlib import Path
 
@@ -137,7 +139,14 @@ def test_api_digest_follows_command_settings_and_code(private_stack, tmp_path):
 
 def test_api_service_start_status_restart_down(private_stack, tmp_path):
     cfg = private_stack
-    home = tmp_path / "home"
+    # As root the API runs as the service account: its home must be where that account can go
+    # (not under pytest's root-only tmp folder), and its venv is the real stack's (no new sync).
+    home = Path(tempfile.mkdtemp(prefix="ybz-api-home-", dir="/tmp")) if os.geteuid() == 0 else tmp_path / "home"
+    if os.geteuid() == 0:
+        real_venv = REPO_ROOT / ".stack" / "api-venv"
+        if not (real_venv / api_service.VENV_MARK).exists():
+            pytest.skip("the service venv .stack/api-venv is not built: run `ybz stack up` as root")
+        cfg.api_venv.symlink_to(real_venv)
     secrets = {"governance_service_secret": "first"}
     try:
         assert api_service.start(cfg, secrets, home) == "started"
@@ -145,6 +154,10 @@ def test_api_service_start_status_restart_down(private_stack, tmp_path):
         first = read_pid(cfg.pid_file(api_service.NAME))
         proc = own_process(cfg.pid_file(api_service.NAME), api_service.PROCESS_MARK)
         assert proc is not None and proc.environ()["YBZ_HOME"] == str(home)
+        if os.geteuid() == 0:
+            assert proc.username() == cfg.service_user, f"the API runs as {proc.username()}, not the service account"
+            assert home.stat().st_mode & 0o2777 == 0o2770 and home.group() == cfg.service_user, (
+                "the home the API serves is shared with the service group, and with nobody else")
         (row,) = [r for r in stack.status(cfg) if r.name == api_service.NAME]
         assert row.state == "running" and row.pid == first and row.address == f"127.0.0.1:{cfg.api_port}"
         assert api_service.start(cfg, secrets, home) is None, "unchanged: left running"
@@ -154,6 +167,8 @@ def test_api_service_start_status_restart_down(private_stack, tmp_path):
         assert read_pid(cfg.pid_file(api_service.NAME)) != first and api_service.healthy(cfg)
     finally:
         stopped = stack.down(cfg)
+        if os.geteuid() == 0:
+            shutil.rmtree(home, ignore_errors=True)
     assert api_service.NAME in stopped
     assert not cfg.pid_file(api_service.NAME).exists() and not api_service_answers(cfg)
 

@@ -7,6 +7,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import suppress
@@ -218,7 +219,11 @@ def test_redis_up_status_down_in_a_private_dir(tmp_path, monkeypatch):
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    monkeypatch.setenv("YBZ_STACK_DIR", str(tmp_path))
+    # As root Redis runs as the service account, which must reach its data folder (pytest's
+    # tmp_path is root's only).
+    root = Path(tempfile.mkdtemp(prefix="ybz-redis-test-", dir="/tmp")) if os.geteuid() == 0 else tmp_path
+    root.chmod(0o711)
+    monkeypatch.setenv("YBZ_STACK_DIR", str(root))
     monkeypatch.setenv("YBZ_STACK_REDIS_PORT", str(port))
     cfg = StackConfig.from_env()
     try:
@@ -227,7 +232,11 @@ def test_redis_up_status_down_in_a_private_dir(tmp_path, monkeypatch):
         assert redis_service.start(cfg) is False, "ours runs: not started twice"
         (row,) = [r for r in stack.status(cfg) if r.name == redis_service.NAME]
         assert row.state == "running" and row.pid == read_pid(cfg.pid_file("redis"))
+        wanted = cfg.service_user if os.geteuid() == 0 else psutil.Process().username()
+        assert row.user == wanted, f"Redis runs as {row.user}, not {wanted}"
     finally:
         stopped = stack.down(cfg)
+        if root != tmp_path:
+            shutil.rmtree(root, ignore_errors=True)
     assert stopped == [redis_service.NAME]
     assert not redis_service._answers(port)

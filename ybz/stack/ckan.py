@@ -1,5 +1,10 @@
 """CKAN 2.12 in its own virtualenv under .stack/ (its pins clash with ours), configured from
-stack/ckan.ini.template and served by gunicorn on 127.0.0.1."""
+stack/ckan.ini.template and served by gunicorn on 127.0.0.1.
+
+As root, gunicorn and every CKAN command (db init, search-index rebuild, the bootstrap) run as
+the service account: it owns the storage folder, reads ckan.ini (root's, group the account's,
+0640), and the venv, built on the system's Python (a Python under /root is not reachable by
+it), stays root's."""
 
 from __future__ import annotations
 
@@ -25,12 +30,20 @@ from ybz.stack.config import (
 from ybz.stack.net import ensure_port_free, http_get
 from ybz.stack.procs import (
     own_process,
-    running_pid,
+    running_as,
     start_daemon,
     stop_process,
     wait_until,
 )
-from ybz.stack.progress import step
+from ybz.stack.progress import note, step
+from ybz.stack.service_account import (
+    Account,
+    account,
+    can_run_python,
+    hand_over,
+    readable_by,
+    uid_of,
+)
 from ybz.stack.solr_security import SOLR_USER
 from ybz.stack.system import run
 
@@ -38,6 +51,21 @@ NAME = "ckan"
 PROCESS_MARK = "ckan_wsgi:application"  # in the gunicorn command line
 DATASET_SCHEMA = REPO_ROOT / "catalog" / "ckan_schema" / "dataset.yaml"
 INSTALLED_MARK = ".ybz-installed"
+# The interpreter of CKAN's venv when the services run as the service account: the system's
+# Python 3.11 (python3-dev pulls it in), readable by every user.
+SYSTEM_PYTHON = Path(f"/usr/bin/python{CKAN_PYTHON}")
+
+
+def base_python(acct: Account | None) -> Path | None:
+    """The interpreter CKAN's venv must be built on; None: whichever `uv venv` finds."""
+    if acct is None:
+        return None
+    if not SYSTEM_PYTHON.exists():
+        raise StackError(f"{SYSTEM_PYTHON} is missing: install it (apt-get install "
+                         f"python{CKAN_PYTHON}); the service account runs CKAN with it")
+    if not can_run_python(acct, SYSTEM_PYTHON):
+        raise StackError(f"the service account {acct.name} cannot run {SYSTEM_PYTHON}")
+    return SYSTEM_PYTHON
 
 
 def site_packages(cfg: StackConfig) -> Path:
@@ -54,16 +82,26 @@ def solr_schema_in_wheel(cfg: StackConfig) -> Path:
 def ensure_venv(cfg: StackConfig) -> bool:
     """Create the venv and install CKAN + extensions once (reinstalled when the pins change)."""
     mark = cfg.ckan_venv / INSTALLED_MARK
-    wanted = "\n".join(CKAN_PACKAGES)
+    base = base_python(account(cfg))
+    # The base interpreter is part of what is installed: a venv on another one is rebuilt.
+    wanted = "\n".join([*CKAN_PACKAGES, *([f"python {base}"] if base else [])])
     if mark.exists() and mark.read_text().strip() == wanted and cfg.ckan_python.exists():
         return False
+    if base is not None and cfg.ckan_venv.exists() and _venv_base(cfg) != base:
+        # Built on an interpreter the service account cannot run (e.g. pyenv under /root):
+        # CKAN stops while its venv is rebuilt, and starts again later in `up`.
+        note(f"CKAN's venv is not on {base}: rebuilding it (CKAN stops meanwhile)")
+        _stop(cfg)
+        shutil.rmtree(cfg.ckan_venv)
     with step(f"CKAN: virtualenv {cfg.ckan_venv.name} + pip install {' '.join(CKAN_PACKAGES)}"):
         uv = shutil.which("uv")
         if not cfg.ckan_python.exists():
+            python = str(base) if base else CKAN_PYTHON
             if uv:
-                run([uv, "venv", "--python", CKAN_PYTHON, str(cfg.ckan_venv)], "uv venv")
+                run([uv, "venv", "--python", python, str(cfg.ckan_venv)], "uv venv")
             else:
-                run([f"python{CKAN_PYTHON}", "-m", "venv", str(cfg.ckan_venv)], "python -m venv")
+                run([str(base) if base else f"python{CKAN_PYTHON}", "-m", "venv",
+                     str(cfg.ckan_venv)], "python -m venv")
         if uv:
             cmd = [uv, "pip", "install", "--python", str(cfg.ckan_python), "--compile-bytecode",
                    *CKAN_PACKAGES]
@@ -77,11 +115,23 @@ def ensure_venv(cfg: StackConfig) -> bool:
     return True
 
 
+def _venv_base(cfg: StackConfig) -> Path | None:
+    """The interpreter the venv was made from (`home` in pyvenv.cfg, resolved)."""
+    try:
+        for line in (cfg.ckan_venv / "pyvenv.cfg").read_text(encoding="utf-8").splitlines():
+            key, _, value = line.partition("=")
+            if key.strip() == "home":
+                return (Path(value.strip()) / f"python{CKAN_PYTHON}").resolve()
+    except OSError:
+        pass
+    return None
+
+
 def render_ini(cfg: StackConfig, db_url: str, secrets: dict[str, str]) -> bool:
     """Write .stack/ckan/ckan.ini from the template. True when its content changed."""
     if not DATASET_SCHEMA.exists():
         raise StackError(f"dataset schema missing: {DATASET_SCHEMA}")
-    storage = cfg.root / "ckan" / "storage"
+    storage = storage_dir(cfg)
     storage.mkdir(parents=True, exist_ok=True)
     template = string.Template((TEMPLATES / "ckan.ini.template").read_text(encoding="utf-8"))
     text = template.substitute(
@@ -101,17 +151,41 @@ def render_ini(cfg: StackConfig, db_url: str, secrets: dict[str, str]) -> bool:
         governance_service_secret=secrets["governance_service_secret"],
         bureau_organization=BUREAU_ORGANIZATION,
     )
-    if cfg.ckan_ini.exists() and cfg.ckan_ini.read_text(encoding="utf-8") == text:
-        return False
-    cfg.ckan_ini.parent.mkdir(parents=True, exist_ok=True)
-    cfg.ckan_ini.write_text(text, encoding="utf-8")
-    os.chmod(cfg.ckan_ini, 0o600)
-    return True
+    changed = not cfg.ckan_ini.exists() or cfg.ckan_ini.read_text(encoding="utf-8") != text
+    if changed:
+        cfg.ckan_ini.parent.mkdir(parents=True, exist_ok=True)
+        cfg.ckan_ini.write_text(text, encoding="utf-8")
+        os.chmod(cfg.ckan_ini, 0o600)
+    secure_files(cfg)
+    return changed
+
+
+def secure_files(cfg: StackConfig) -> None:
+    """As root: the ini (secrets inside) readable by the service account only, its storage
+    (uploads) the account's."""
+    acct = account(cfg)
+    readable_by(cfg.ckan_ini.parent, acct, 0o750)
+    readable_by(cfg.ckan_ini, acct, 0o640)
+    hand_over(storage_dir(cfg), acct)
+
+
+def storage_dir(cfg: StackConfig) -> Path:
+    return cfg.root / "ckan" / "storage"
+
+
+def _as_account(cfg: StackConfig) -> dict:
+    """run()/Popen arguments for a CKAN process: the service account's identity and HOME."""
+    acct = account(cfg)
+    if acct is None:
+        return {}
+    env = acct.environment(os.environ)
+    env.pop("VIRTUAL_ENV", None)
+    return {"env": env, **acct.popen_kwargs()}
 
 
 def ckan_cli(cfg: StackConfig, *args: str, what: str) -> str:
     return run([str(cfg.ckan_venv / "bin" / "ckan"), "-c", str(cfg.ckan_ini), *args], what,
-               timeout=600).stdout
+               timeout=600, cwd=cfg.ckan_ini.parent, **_as_account(cfg)).stdout
 
 
 def init_db(cfg: StackConfig) -> None:
@@ -130,10 +204,13 @@ def status_ok(cfg: StackConfig) -> bool:
 
 
 def start(cfg: StackConfig) -> bool:
-    """Start gunicorn unless ours runs; wait for status_show. True when started now."""
+    """Start gunicorn unless ours runs (as the right user); wait for status_show. True when
+    started now."""
     pid_file = cfg.pid_file(NAME)
-    if running_pid(pid_file, PROCESS_MARK):
+    acct = account(cfg)
+    if running_as(pid_file, PROCESS_MARK, uid_of(acct), "CKAN"):
         return False
+    secure_files(cfg)
     ensure_port_free("CKAN", cfg.ckan_port, "YBZ_STACK_CKAN_PORT")
     cmd = [
         str(cfg.ckan_venv / "bin" / "gunicorn"),
@@ -143,9 +220,10 @@ def start(cfg: StackConfig) -> bool:
         "--pythonpath", str(TEMPLATES),
         "ckan_wsgi:application",
     ]
-    env = {**os.environ, "CKAN_INI": str(cfg.ckan_ini)}
+    env = {**(acct.environment(os.environ) if acct else os.environ), "CKAN_INI": str(cfg.ckan_ini)}
     env.pop("VIRTUAL_ENV", None)
-    proc = start_daemon(cmd, pid_file, cfg.log_file(NAME), env=env, cwd=cfg.ckan_ini.parent)
+    proc = start_daemon(cmd, pid_file, cfg.log_file(NAME), env=env, cwd=cfg.ckan_ini.parent,
+                        run_as=acct.popen_kwargs() if acct else None)
     wait_until(lambda: status_ok(cfg), "CKAN status_show", timeout=180, proc=proc,
                log_file=cfg.log_file(NAME))
     return True
@@ -153,12 +231,17 @@ def start(cfg: StackConfig) -> bool:
 
 def restart(cfg: StackConfig) -> None:
     """Restart gunicorn so a changed ckan.ini or dataset schema takes effect."""
+    if _stop(cfg):
+        start(cfg)
+
+
+def _stop(cfg: StackConfig) -> bool:
     proc = own_process(cfg.pid_file(NAME), PROCESS_MARK)
     if proc is None:
-        return
+        return False
     stop_process(proc)
     cfg.pid_file(NAME).unlink(missing_ok=True)
-    start(cfg)
+    return True
 
 
 def token_valid(cfg: StackConfig, token: str | None) -> bool:
@@ -210,7 +293,7 @@ def _bootstrap(cfg: StackConfig, secrets: dict[str, str], new_token: bool) -> st
         out = run([str(cfg.ckan_python), str(TEMPLATES / "ckan_bootstrap.py"), str(cfg.ckan_ini),
                    SYSADMIN, f"{SYSADMIN}@localhost.localdomain", secrets["admin_password"],
                    BUREAU_ORGANIZATION, BUREAU_TITLE, "new-token" if new_token else "no-token"],
-                  "CKAN bootstrap", timeout=300).stdout
+                  "CKAN bootstrap", timeout=300, cwd=cfg.ckan_ini.parent, **_as_account(cfg)).stdout
     try:
         token = json.loads(out.strip().splitlines()[-1])["token"]
     except (ValueError, KeyError, IndexError):

@@ -53,12 +53,13 @@ def status() -> None:
     """Show which parts of the stack run."""
     cfg = _config()
     table = Table(title=f"ybz stack ({cfg.root})")
-    for col in ("service", "state", "pid", "address"):
+    for col in ("service", "state", "pid", "user", "address"):
         table.add_column(col)
     colours = {"running": "green", "stopped": "dim", "foreign": "red", "stale pid": "yellow"}
     for row in stack.status(cfg):
         colour = colours.get(row.state.split(" (")[0], "yellow")
-        table.add_row(row.name, f"[{colour}]{row.state}[/]", str(row.pid or ""), row.address)
+        table.add_row(row.name, f"[{colour}]{row.state}[/]", str(row.pid or ""), row.user or "",
+                      row.address)
     console.print(table)
     console.print(f"env file: {cfg.env_file} "
                   + ("(present)" if cfg.env_file.exists() else "(absent: run `ybz stack up`)"))

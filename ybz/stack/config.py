@@ -57,6 +57,9 @@ class StackConfig(BaseSettings):
     pg_port: Port | None = Field(default=None, description=_A_PORT)
     ckan_workers: int = Field(default=2, ge=1, le=16,
                               description="a number of gunicorn workers, 1-16")
+    # Who the services run as when `up` runs as root (ybz.stack.service_account).
+    service_user: str = Field(default="ybz-svc", pattern=r"^[a-z_][a-z0-9_-]{0,30}$",
+                              description="a system user name ([a-z_][a-z0-9_-]*, at most 31)")
 
     @field_validator("root")
     @classmethod
@@ -95,6 +98,11 @@ class StackConfig(BaseSettings):
     @property
     def ckan_python(self) -> Path:
         return self.ckan_venv / "bin" / "python"
+
+    @property
+    def api_venv(self) -> Path:
+        """The governance API's own venv when it runs as the service account."""
+        return self.root / "api-venv"
 
     @property
     def ckan_ini(self) -> Path:

@@ -28,7 +28,8 @@ def quote(value: str) -> str:
 
 def write_env(path: Path, values: Mapping[str, str]) -> None:
     """Replace the file atomically (a reader never sees half of it), mode 0600 from the start
-    (it holds an API token)."""
+    (it holds an API token). A file `up` made readable by the service group (0640, the
+    governance API reads it through yibenzhang.settings) keeps that group."""
     for key, value in values.items():
         if not _KEY.fullmatch(key):
             raise ValueError(f"not an environment variable name: {key!r}")
@@ -37,8 +38,21 @@ def write_env(path: Path, values: Mapping[str, str]) -> None:
             raise ValueError(f"{key}: values with '${{' are not supported in {path.name}")
     text = "\n".join([HEADER, *(f"{k}={quote(v)}" for k, v in values.items())]) + "\n"
     tmp = path.with_name(f".{path.name}.tmp")
+    group = _shared_group(path)
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as out:
         os.fchmod(out.fileno(), 0o600)  # O_CREAT's mode does not apply to an existing tmp file
         out.write(text)
+        if group is not None:
+            os.fchown(out.fileno(), -1, group)
+            os.fchmod(out.fileno(), 0o640)
     tmp.replace(path)
+
+
+def _shared_group(path: Path) -> int | None:
+    """The group of an existing file that is readable by its group (and by no one else)."""
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return None
+    return st.st_gid if st.st_mode & 0o040 and not st.st_mode & 0o007 else None

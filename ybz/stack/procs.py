@@ -3,15 +3,18 @@ readiness waits."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import time
 import urllib.error
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import psutil
 
 from ybz.stack.config import StackError
+from ybz.stack.progress import note
 
 # Start times (seconds after boot, 0.01 s resolution on Linux) closer than this are the same.
 _SAME_START = 0.05
@@ -84,22 +87,58 @@ def running_pid(pid_file: Path, expect: str | None = None) -> int | None:
     return proc.pid
 
 
+LOG_MODE = 0o640  # logs may quote requests and data: not for other users
+
+
 def start_daemon(cmd: Sequence[str], pid_file: Path, log_file: Path,
-                 env: Mapping[str, str] | None = None, cwd: Path | None = None) -> psutil.Process:
+                 env: Mapping[str, str] | None = None, cwd: Path | None = None,
+                 run_as: Mapping[str, Any] | None = None) -> psutil.Process:
     """Start a long-running process detached from us (own session), log to a file, record it
-    in the PID file. The process outlives `ybz stack up`."""
+    in the PID file. The process outlives `ybz stack up`. `run_as`: Popen's user/group/
+    extra_groups/umask (ybz.stack.service_account.Account.popen_kwargs); the log file stays
+    ours, the process writes it through the descriptor it inherits."""
     log_file.parent.mkdir(parents=True, exist_ok=True)
-    with open(log_file, "ab") as log:
+    fd = os.open(log_file, os.O_WRONLY | os.O_APPEND | os.O_CREAT, LOG_MODE)
+    with os.fdopen(fd, "ab") as log:
+        if os.fstat(fd).st_uid == os.geteuid():
+            os.fchmod(fd, LOG_MODE)
         try:
             popen = subprocess.Popen(
                 list(cmd), stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                 env=dict(env) if env is not None else None, cwd=cwd, start_new_session=True,
+                **(run_as or {}),
             )
-        except OSError as exc:
+        except (OSError, subprocess.SubprocessError) as exc:
             raise StackError(f"cannot start {cmd[0]}: {exc}") from None
     proc = psutil.Process(popen.pid)
     write_pid_file(pid_file, proc)
     return proc
+
+
+def runs_as(proc: psutil.Process, uid: int) -> bool:
+    try:
+        return proc.uids().effective == uid
+    except psutil.Error:
+        return False
+
+
+def running_as(pid_file: Path, expect: str, uid: int, name: str) -> bool:
+    """True when our process of the PID file runs as `uid`. One running as someone else (root,
+    started by an older `up`) is stopped, so that the caller starts it again as `uid`."""
+    proc = own_process(pid_file, expect)
+    if proc is None:
+        pid_file.unlink(missing_ok=True)
+        return False
+    if runs_as(proc, uid):
+        return True
+    try:
+        who = proc.username()
+    except (psutil.Error, KeyError):
+        who = "another user"
+    note(f"{name} runs as {who}: restarting it as uid {uid}")
+    stop_process(proc)
+    pid_file.unlink(missing_ok=True)
+    return False
 
 
 def stop_process(proc: psutil.Process, timeout: float = 20.0) -> bool:

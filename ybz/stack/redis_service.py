@@ -1,15 +1,18 @@
 """Redis on 127.0.0.1 (CKAN needs it for jobs and caching), started like Solr and CKAN: in the
 foreground of its own session, so our PID file records its identity and a crash at start-up
-is seen at once."""
+is seen at once. As root, it runs as the service account (ybz.stack.service_account), which
+owns its data folder."""
 
 from __future__ import annotations
 
+import os
 import socket
 
 from ybz.stack.config import HOST, StackConfig
 from ybz.stack.net import ensure_port_free, port_open
-from ybz.stack.procs import running_pid, start_daemon, wait_until
+from ybz.stack.procs import running_as, start_daemon, wait_until
 from ybz.stack.progress import note
+from ybz.stack.service_account import account, hand_over, uid_of
 
 NAME = "redis"
 PROCESS_MARK = "redis-server"
@@ -31,7 +34,8 @@ def _answers(port: int) -> bool:
 def start(cfg: StackConfig) -> bool:
     """Start Redis unless ours runs. Returns True when started now."""
     pid_file = cfg.pid_file(NAME)
-    if running_pid(pid_file, PROCESS_MARK):
+    acct = account(cfg)
+    if running_as(pid_file, PROCESS_MARK, uid_of(acct), "Redis"):
         return False
     if port_open(cfg.redis_port) and _answers(cfg.redis_port):
         # A Redis we did not start (e.g. the Debian service that apt-get just started) is fine
@@ -41,10 +45,13 @@ def start(cfg: StackConfig) -> bool:
     ensure_port_free("Redis", cfg.redis_port, "YBZ_STACK_REDIS_PORT")
     data_dir = cfg.root / "redis"
     data_dir.mkdir(parents=True, exist_ok=True)
+    hand_over(data_dir, acct)
     # No --logfile: Redis logs to stdout, which start_daemon sends to the log file.
     proc = start_daemon(["redis-server", "--bind", HOST, "--port", str(cfg.redis_port),
                          "--daemonize", "no", "--dir", str(data_dir), "--save", "",
-                         "--appendonly", "no"], pid_file, cfg.log_file(NAME))
+                         "--appendonly", "no"], pid_file, cfg.log_file(NAME), cwd=data_dir,
+                        env=acct.environment(os.environ) if acct else None,
+                        run_as=acct.popen_kwargs() if acct else None)
     wait_until(lambda: ping(cfg.redis_port), "Redis", timeout=20, proc=proc,
                log_file=cfg.log_file(NAME))
     return True

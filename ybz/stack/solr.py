@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import shutil
 from dataclasses import dataclass
@@ -13,8 +14,9 @@ from pathlib import Path
 
 from ybz.stack.config import SOLR_CORE, TEMPLATES, StackConfig, StackError
 from ybz.stack.net import ensure_port_free, http_get
-from ybz.stack.procs import own_process, running_pid, start_daemon, stop_process, wait_until
+from ybz.stack.procs import own_process, running_as, start_daemon, stop_process, wait_until
 from ybz.stack.progress import step
+from ybz.stack.service_account import account, hand_over, readable_by, uid_of
 from ybz.stack.solr_schema import SYNONYMS_FILE, write_patched_schema
 from ybz.stack.solr_security import basic_auth_header
 from ybz.stack.solr_synonyms import SYNONYMS, read_checked
@@ -140,20 +142,29 @@ def _solr_error(body: bytes) -> str:
 
 
 def start(cfg: StackConfig) -> bool:
-    """Start Solr unless ours runs, and wait until the core answers. True when started now."""
+    """Start Solr unless ours runs, and wait until the core answers. True when started now.
+    As root, Solr runs as the service account, which owns the Solr home (index, security.json);
+    the jars and classes stay root's."""
     pid_file = cfg.pid_file(NAME)
-    if running_pid(pid_file, PROCESS_MARK):
+    acct = account(cfg)
+    # The index holds private datasets' full data_dict: the account's only, at every `up`.
+    readable_by(cfg.solr_dir, acct, 0o750)
+    hand_over(cfg.solr_home, acct)
+    if running_as(pid_file, PROCESS_MARK, uid_of(acct), "Solr"):
         return False
     ensure_port_free("Solr", cfg.solr_port, "YBZ_STACK_SOLR_PORT")
+    as_account = [f"-Duser.home={acct.home}"] if acct else []
     cmd = [
-        "java", "-Xms256m", "-Xmx768m", "-XX:+UseSerialGC",
+        "java", "-Xms256m", "-Xmx768m", "-XX:+UseSerialGC", *as_account,
         f"-Dlog4j2.configurationFile={TEMPLATES / 'solr' / 'log4j2.xml'}",
         f"-Dsolr.log.dir={cfg.log_dir}",
         "-Dsolr.disableConfigSetsCreateAuthChecks=true",
         "-cp", f"{cfg.solr_dir / 'classes'}:{cfg.solr_dir / 'lib' / '*'}",
         MAIN_CLASS, str(cfg.solr_home), str(cfg.solr_port),
     ]
-    proc = start_daemon(cmd, pid_file, cfg.log_file(NAME), cwd=cfg.solr_dir)
+    proc = start_daemon(cmd, pid_file, cfg.log_file(NAME), cwd=cfg.solr_dir,
+                        env=acct.environment(os.environ) if acct else None,
+                        run_as=acct.popen_kwargs() if acct else None)
     wait_until(lambda: core_ready(cfg), "Solr core 'ckan'", timeout=180, proc=proc,
                log_file=cfg.log_file(NAME))
     return True

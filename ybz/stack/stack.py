@@ -1,6 +1,9 @@
 """`up`, `down` and `status` of the whole stack, in dependency order:
-PostgreSQL → Redis → (CKAN venv + our extension) → Solr → CKAN → sysadmin token and bureau
-organization → .stack/ckan.env → governance API."""
+(service account) → PostgreSQL → Redis → (CKAN venv + our extension) → Solr → CKAN →
+sysadmin token and bureau organization → .stack/ckan.env → governance API.
+
+Run as root, `up` creates the service account and the services run as it
+(ybz.stack.service_account); run as anyone else, they run as that user."""
 
 from __future__ import annotations
 
@@ -8,12 +11,15 @@ import hashlib
 import time
 from dataclasses import dataclass
 
+import psutil
+
 from ybz.stack import api_service, ckan, extension, postgres, redis_service, solr
 from ybz.stack.config import HOST, SOLR_CORE, StackConfig
 from ybz.stack.envfile import read_env, write_env
 from ybz.stack.net import port_open
 from ybz.stack.procs import own_process, read_pid, stop_process
 from ybz.stack.progress import note, step
+from ybz.stack.service_account import account, readable_by, set_owner
 from ybz.stack.solr_security import write_security
 from ybz.stack.stack_secrets import load_or_create
 from ybz.stack.system import ensure_debs
@@ -46,6 +52,12 @@ def up(cfg: StackConfig) -> dict[str, str]:
     for d in (cfg.root, cfg.run_dir, cfg.log_dir):
         d.mkdir(parents=True, exist_ok=True)
     ensure_debs()
+    acct = account(cfg)
+    if acct is not None:
+        # The account passes through .stack/ (to its venvs, its folders and ckan.env) and
+        # reads no further: secrets.json, the PID files and the logs stay root's.
+        readable_by(cfg.root, acct, 0o750)
+        set_owner(cfg.log_dir, 0, 0, 0o750)
     secrets = load_or_create(cfg.secrets_file)
 
     with step("PostgreSQL: cluster + databases"):
@@ -117,6 +129,9 @@ def up(cfg: StackConfig) -> dict[str, str]:
     if values != env:
         write_env(cfg.env_file, values)
         note(f"wrote {cfg.env_file}")
+    # The governance API reads it (yibenzhang.settings reads .stack/ckan.env from the checkout):
+    # nothing in it is more than what CKAN's own ini gives the account already.
+    readable_by(cfg.env_file, acct, 0o640)
     with step(f"governance API (uvicorn) on {cfg.api_url}"):
         if api_service.start(cfg, secrets, home) == "restarted":
             note("governance API code or settings changed: restarted")
@@ -144,12 +159,20 @@ def down(cfg: StackConfig) -> list[str]:
     return stopped
 
 
+def _username(proc: psutil.Process) -> str | None:
+    try:
+        return proc.username()
+    except (psutil.Error, KeyError):  # KeyError: a uid without a passwd entry
+        return None
+
+
 @dataclass(frozen=True)
 class ServiceStatus:
     name: str
     state: str  # running | stopped | stale pid | foreign (port held by another process)
     pid: int | None
     address: str
+    user: str | None = None  # who the running process runs as
 
 
 def status(cfg: StackConfig) -> list[ServiceStatus]:
@@ -158,14 +181,17 @@ def status(cfg: StackConfig) -> list[ServiceStatus]:
                          (solr, cfg.solr_port), (redis_service, cfg.redis_port)):
         name = module.NAME
         pid = read_pid(cfg.pid_file(name))
-        if own_process(cfg.pid_file(name), module.PROCESS_MARK) is not None:
+        user = None
+        proc = own_process(cfg.pid_file(name), module.PROCESS_MARK)
+        if proc is not None:
             state = "running" if port_open(port) else "starting"
+            user = _username(proc)
         elif port_open(port):
             state = "foreign"
         else:
             state = "stale pid" if pid is not None else "stopped"
         rows.append(ServiceStatus(name, state, pid if state in ("running", "starting") else None,
-                                  f"{HOST}:{port}"))
+                                  f"{HOST}:{port}", user))
     clusters = postgres.clusters()
     if clusters:
         c = postgres.newest(clusters)

@@ -31,7 +31,7 @@ from typing import Any
 from yibenzhang.backup import ledger_snapshot, registry_snapshot
 from yibenzhang.backup.manifest import BackupError, private_dir, read_verified, staging_folder, write_manifest
 from yibenzhang.governance.audit import anchor_path
-from yibenzhang.settings import Settings
+from yibenzhang.settings import HomeAccess, Settings
 
 HOME = "home"
 # Folders of the home copied as they are (names starting with "." are locks and temp files):
@@ -124,7 +124,7 @@ def restore_home(settings: Settings, source: Path, manifest: dict[str, Any], ste
     """Replace the configured home's registry, ledger, secrets, anchor file and deliveries with
     the backup's (verified by `verify_backup` first). Returns {datasets, fingerprints}."""
     saved = Path(source) / HOME
-    settings.ensure_dirs()
+    access = settings.ensure_dirs()
     home = settings.home.resolve()
     with step("注册库"):
         registry_snapshot.restore(settings.database_url, saved, manifest["registry"])
@@ -132,7 +132,10 @@ def restore_home(settings: Settings, source: Path, manifest: dict[str, Any], ste
         ledger_snapshot.restore_into(saved / "ledger", settings.ledger_dir, manifest.get("ledger_dir"))
     with step("密钥、审计锚定、交付文件、归档与开放数据导出"):
         for name in (*TREES, "audit"):
-            _replace_tree(saved / name, home / name)
+            _replace_tree(saved / name, home / name, access)
+    # The backup's files are owner-only; in the home they get its modes (a home shared with
+    # the stack's service group: 2770/0660, or the governance API could not read them).
+    access.fit_tree(home)
     restored = ledger_snapshot.ledger_fingerprints(settings.ledger_dir)
     expected = {d: {"version": e["version"], "fingerprint": e["fingerprint"]}
                 for d, e in manifest["ledger"]["datasets"].items()}
@@ -162,7 +165,7 @@ def _copy_tree(source: Path, target: Path) -> None:
     shutil.copytree(source, target, ignore=lambda _dir, names: [n for n in names if n.startswith(".")])
 
 
-def _replace_tree(saved: Path, target: Path) -> None:
+def _replace_tree(saved: Path, target: Path, access: HomeAccess) -> None:
     """`target` becomes a copy of `saved` (or disappears when the backup had none); built
     beside it and swapped in, so a failure leaves the old folder."""
     staged = target.with_name(target.name + ".restoring")
@@ -170,9 +173,9 @@ def _replace_tree(saved: Path, target: Path) -> None:
     if saved.is_dir():
         shutil.copytree(saved, staged)
         for folder, _dirs, files in os.walk(staged):
-            os.chmod(folder, 0o700)
+            os.chmod(folder, access.dir_mode)
             for name in files:
-                os.chmod(Path(folder) / name, 0o600)
+                os.chmod(Path(folder) / name, access.file_mode)
     old = target.with_name(target.name + ".before-restore")
     shutil.rmtree(old, ignore_errors=True)
     if target.exists():

@@ -20,6 +20,7 @@ from sqlalchemy.engine import URL, make_url
 
 from yibenzhang.backup.manifest import BackupError
 from yibenzhang.registry.db import alembic_config, current_revision, get_engine
+from yibenzhang.settings import home_access
 
 SQLITE_FILE = "registry.db"
 PG_DUMP_FILE = "registry.pgdump"
@@ -111,7 +112,7 @@ def _restore_sqlite(source: Path, target: Path) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     staged = target.with_name(target.name + ".restoring")
     staged.write_bytes(source.read_bytes())
-    os.chmod(staged, 0o600)
+    os.chmod(staged, home_access(target.parent).file_mode)  # the registry sits in the home
     for leftover in (target.with_name(target.name + "-wal"), target.with_name(target.name + "-shm"),
                      target.with_name(target.name + "-journal")):
         leftover.unlink(missing_ok=True)

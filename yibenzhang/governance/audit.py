@@ -33,11 +33,10 @@ from sqlalchemy import JSON, Text, cast, func, insert, select, type_coerce, upda
 from sqlalchemy.orm import Session
 
 from yibenzhang.registry.models import AuditHead, AuditLog, utcnow
+from yibenzhang.settings import home_access
 
 GENESIS = "0" * 64
 HEAD_ID = 1
-ANCHOR_DIR_MODE = 0o700
-ANCHOR_FILE_MODE = 0o600
 _PENDING_ANCHORS = "ybz_audit_pending_anchors"
 _HOOKED = "ybz_audit_hooked"
 _STREAM_BATCH = 5000
@@ -171,12 +170,17 @@ def _write_pending_anchors(session: Session) -> None:
 
 
 def write_anchor_lines(path: Path, lines: list[str]) -> None:
+    """Append to the anchor file: owner-only (folder 0700, file 0600), or in a home shared with
+    the stack's service group (yibenzhang.settings.HomeAccess) 2770 and 0660, since the
+    governance API and the operator's CLI both append to it."""
     directory = path.parent
-    directory.mkdir(parents=True, exist_ok=True, mode=ANCHOR_DIR_MODE)
-    if directory.stat().st_mode & 0o077:
-        os.chmod(directory, ANCHOR_DIR_MODE)
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, ANCHOR_FILE_MODE)
+    access = home_access(directory.parent)  # <home>/audit/anchor.log
+    directory.mkdir(parents=True, exist_ok=True, mode=access.dir_mode)
+    access.fit(directory)
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, access.file_mode)
     try:
+        if os.fstat(fd).st_uid == os.geteuid():
+            os.fchmod(fd, access.file_mode)  # whatever the umask
         os.write(fd, "".join(lines).encode("ascii"))  # one write: lines of concurrent writers never mix
     finally:
         os.close(fd)

@@ -1,6 +1,8 @@
 """Delivery extracts: what a grant hands over, written from the resource's current ledger version.
 
-    <home>/deliveries/<request id>/<ledger version>/data.parquet   the extract (0600)
+    <home>/deliveries/<request id>/<ledger version>/data.parquet   the extract (0600, or 0660
+                                                                    in a home shared with the
+                                                                    stack's service group)
     <home>/deliveries/<request id>/<ledger version>/data.csv       the same rows, UTF-8 with BOM
     <home>/deliveries/.locks/<request id>.lock                      one writer per request
     <home>/secrets/governance.key                                   the master key of grant keys
@@ -37,12 +39,11 @@ from yibenzhang.duckdb_sql import path_literal, string_list
 from yibenzhang.duckdb_sql import quote_column as qc
 from yibenzhang.governance.masking import default_masking, mask_sql
 from yibenzhang.ledger.layout import current_version_dir, version_files_glob
-from yibenzhang.settings import PRIVATE_DIR, Settings
+from yibenzhang.settings import PRIVATE_FILE, HomeAccess, Settings, home_access
 from yibenzhang.vocabulary import CodeRule, PersonalInfo
 
 PARQUET_NAME = "data.parquet"
 CSV_NAME = "data.csv"
-PRIVATE_FILE = 0o600
 BOM = "\ufeff"
 KEY_BYTES = 32
 PARQUET_COMPRESSION = "snappy"  # as the ledger: write speed first (yibenzhang.ledger.store)
@@ -110,21 +111,30 @@ def request_dir(settings: Settings, request_id: int) -> Path:
     return deliveries_dir(settings) / str(int(request_id))
 
 
-def _private_dir(path: Path) -> Path:
-    path.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIR)
-    if path.stat().st_mode & 0o077:
-        os.chmod(path, PRIVATE_DIR)
+def _home_dir(path: Path, access: HomeAccess) -> Path:
+    """A folder of the home: the owner's only, or shared with the home's group (the governance
+    API, run by the stack's service account, writes deliveries that pipelines run by the
+    operator wrote before, and the other way round)."""
+    path.mkdir(parents=True, exist_ok=True, mode=access.dir_mode)
+    access.fit(path)
     return path
+
+
+def _home_file(fd: int, access: HomeAccess) -> None:
+    """The mode of a file just opened with O_CREAT, whatever the umask (if it is ours)."""
+    if os.fstat(fd).st_uid == os.geteuid():
+        os.fchmod(fd, access.file_mode)
 
 
 @contextmanager
 def _request_lock(settings: Settings, request_id: int) -> Iterator[None]:
     """One writer per request at a time: the sensor and the API's background task may both
     provision the same grant; the second waits and then finds the version already in place."""
-    settings.ensure_dirs()
-    locks = _private_dir(_private_dir(deliveries_dir(settings)) / ".locks")
-    fd = os.open(locks / f"{int(request_id)}.lock", os.O_CREAT | os.O_RDWR, PRIVATE_FILE)
+    access = settings.ensure_dirs()
+    locks = _home_dir(_home_dir(deliveries_dir(settings), access) / ".locks", access)
+    fd = os.open(locks / f"{int(request_id)}.lock", os.O_CREAT | os.O_RDWR, access.file_mode)
     try:
+        _home_file(fd, access)
         fcntl.flock(fd, fcntl.LOCK_EX)
         yield
     finally:
@@ -135,16 +145,18 @@ def _request_lock(settings: Settings, request_id: int) -> Iterator[None]:
 
 
 def _master_key(settings: Settings) -> bytes:
-    """The master key (hex in <home>/secrets/governance.key, 0600), created on first use.
+    """The master key (hex in <home>/secrets/governance.key, 0600; 0660 in a shared home),
+    created on first use.
     Written to a temporary file and linked into place, so two processes starting at once
     agree on one key and nobody reads a half-written file."""
-    settings.ensure_dirs()
-    folder = _private_dir(settings.home / "secrets")
+    access = settings.ensure_dirs()
+    folder = _home_dir(settings.home / "secrets", access)
     path = folder / "governance.key"
     if not path.exists():
         tmp = folder / f".governance.key.{uuid.uuid4().hex}"
         fd = os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, PRIVATE_FILE)
         try:
+            _home_file(fd, access)
             os.write(fd, (secrets.token_hex(KEY_BYTES) + "\n").encode("ascii"))
             os.fsync(fd)
         finally:
@@ -210,14 +222,15 @@ def current_ledger_version(settings: Settings, dataset_id: str) -> str | None:
 def build_delivery(settings: Settings, spec: DeliverySpec) -> DeliveryFiles:
     """Write the extract of the current ledger version for `spec` and return what was written."""
     with _request_lock(settings, spec.request_id):
+        access = settings.ensure_dirs()
         source = current_version_dir(settings.ledger_dir, spec.dataset_id)
         if source is None:
             raise DeliveryError(f"数据集 {spec.dataset_id} 尚无台账版本，无法生成交付文件")
         version = source.name
-        parent = _private_dir(request_dir(settings, spec.request_id))
+        parent = _home_dir(request_dir(settings, spec.request_id), access)
         tmp = parent / f"{_TMP_PREFIX}{version}-{uuid.uuid4().hex[:8]}"
-        tmp.mkdir(mode=PRIVATE_DIR)
-        os.chmod(tmp, PRIVATE_DIR)
+        tmp.mkdir(mode=access.dir_mode)
+        os.chmod(tmp, access.dir_mode)
         try:
             rows = _write_extract(settings, spec, source, tmp)
             for name in (PARQUET_NAME, CSV_NAME):
@@ -302,8 +315,9 @@ def _where(spec: DeliverySpec, present: set[str]) -> str:
 
 
 def _seal(path: Path) -> None:
-    """Owner-only, and on disk before the folder is renamed into place."""
-    os.chmod(path, PRIVATE_FILE)
+    """The home's file mode (owner only, or owner and the home's group, as the folder it was
+    written in), and on disk before the folder is renamed into place."""
+    os.chmod(path, home_access(path.parent).file_mode)
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
