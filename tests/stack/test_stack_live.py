@@ -122,10 +122,17 @@ def test_dcat_endpoint_serves_the_catalog(stack_env):
     assert "dcat:Catalog" in body
 
 
-def test_up_twice_is_idempotent(stack_cfg, stack_env):
+def test_up_twice_is_idempotent(stack_cfg, stack_env, monkeypatch):
+    import fcntl
+
+    # `up` serves the operator's home (YBZ_HOME): here the one the running API serves, not the
+    # private home every test gets, or `up` would move the API onto it.
+    monkeypatch.setenv("YBZ_HOME", stack_env["YBZ_GOVERNANCE_HOME"])
     pids = {name: read_pid(stack_cfg.pid_file(name)) for name in stack.OWN_SERVICES}
-    first = stack.up(stack_cfg)
-    second = stack.up(stack_cfg)
+    with open("/tmp/ybz-stack.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # no other `ybz stack up` in between
+        first = stack.up(stack_cfg)
+        second = stack.up(stack_cfg)
     assert first == second == read_env(stack_cfg.env_file), "env file must not churn"
     assert first["YBZ_CKAN_API_TOKEN"] == stack_env["YBZ_CKAN_API_TOKEN"], "token was reissued"
     after = {name: read_pid(stack_cfg.pid_file(name)) for name in stack.OWN_SERVICES}
