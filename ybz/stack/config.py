@@ -21,7 +21,8 @@ CKAN_PACKAGES = (
     "gunicorn==23.0.0",
 )
 CKAN_PYTHON = "3.11"
-APT_PACKAGES = ("postgresql", "redis-server", "libpq-dev", "gcc", "python3-dev")
+# chromium: the portal's screenshot tests (tests/ckanext/test_screens_ckan.py) render pages headless.
+APT_PACKAGES = ("postgresql", "redis-server", "libpq-dev", "gcc", "python3-dev", "chromium")
 HOST = "127.0.0.1"
 SOLR_CORE = "ckan"
 SYSADMIN = "ybz_admin"

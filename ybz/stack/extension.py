@@ -58,11 +58,40 @@ def source_digest(root: Path = EXTENSION_DIR) -> str:
     return _digest(source_files(root), root)
 
 
+# Apache ECharts for the portal's dashboards: from the npm registry (report/package.json,
+# `make install`), copied into the extension's public folder (gitignored), served as /vendor/.
+ECHARTS_SOURCE = REPO_ROOT / "report" / "node_modules" / "echarts" / "dist" / "echarts.min.js"
+ECHARTS_TARGET = Path("ckanext") / "yibenzhang" / "public" / "vendor" / "echarts.min.js"
+
+
+def ensure_echarts(root: Path = EXTENSION_DIR, source: Path = ECHARTS_SOURCE) -> bool:
+    """The ECharts script in the extension's public folder (npm ci first when it is not
+    installed). True when copied now; without npm the dashboards draw no charts (noted)."""
+    if not source.is_file():
+        npm = shutil.which("npm")
+        if npm is None:
+            note(f"{source} is missing and npm is not installed: the portal's dashboards will have no charts")
+            return False
+        with step("npm ci --prefix report (Apache ECharts for the portal)"):
+            run([npm, "ci", "--prefix", str(REPO_ROOT / "report"), "--no-audit", "--no-fund", "--loglevel=error"],
+                "npm ci --prefix report", timeout=900)
+    target = root / ECHARTS_TARGET
+    if target.is_file() and target.read_bytes() == source.read_bytes():
+        return False
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(target.name + ".partial")
+    shutil.copyfile(source, partial)
+    partial.replace(target)  # CKAN never serves half a script
+    return True
+
+
 def ensure_installed(cfg: StackConfig, root: Path = EXTENSION_DIR) -> bool:
-    """`pip install -e` into CKAN's venv unless done for this packaging. True when installed now."""
+    """`pip install -e` into CKAN's venv unless done for this packaging (and the ECharts script
+    in its public folder, every time). True when installed now."""
     if not present(root):
         note(f"CKAN extension not found in {root}: plugin {PLUGIN} is not enabled")
         return False
+    ensure_echarts(root)
     mark = cfg.ckan_venv / INSTALLED_MARK
     wanted = f"{root}\n{_digest(packaging_files(root), root)}"
     if mark.exists() and mark.read_text().strip() == wanted:

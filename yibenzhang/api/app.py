@@ -21,6 +21,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from yibenzhang.api import models
 from yibenzhang.api.auth import Authenticator, CkanTokenResolver, TokenResolver
+from yibenzhang.api.dashboard import TAG as DASHBOARD_TAG
+from yibenzhang.api.dashboard import dashboard_router
 from yibenzhang.api.downloads import delivery_filename, file_response
 from yibenzhang.api.security_headers import SecurityHeadersMiddleware, headers_for
 from yibenzhang.api.tickets import TAG as TICKETS_TAG
@@ -49,6 +51,7 @@ TAGS = [
     {"name": "申请与授权", "description": "共享／授权申请、审批流转与授权数据下载"},
     {"name": "存证溯源", "description": "审计日志与哈希链核验"},
     TICKETS_TAG,
+    DASHBOARD_TAG,
 ]
 ERRORS: dict[int | str, dict[str, Any]] = {
     status: {"model": models.ErrorBody, "description": text}
@@ -179,6 +182,7 @@ def create_app(settings: Settings | None = None, *, governance: Any = None,
 
     app.state.authenticator = authenticator
     app.include_router(tickets_router(ticket_service, caller))
+    app.include_router(dashboard_router(settings, caller, ticket_service))
 
     def provision_later(tasks: BackgroundTasks, view: Any) -> None:
         """Approved now: build the delivery after the answer is sent (the pipelines' sensor

@@ -162,3 +162,41 @@ class GovernanceApi:
 
     def verify_licensee(self, user: str, approve: bool, reason: str | None = None) -> dict[str, Any]:
         return self._json("POST", f"/licensees/{quote(user, safe='')}/verify", json={"approve": approve, "reason": reason})
+
+    # ------------------------------------------------------------------ dashboards and tickets
+
+    def kpi(self, department: str | None = None, as_of: str | None = None) -> dict[str, Any]:
+        params = {k: v for k, v in (("department", department), ("as_of", as_of)) if v}
+        return self._json("GET", "/kpi", params=params)
+
+    def kpi_series(self, department: str | None = None, months: int = 12) -> dict[str, Any]:
+        params: dict[str, Any] = {"months": months}
+        if department:
+            params["department"] = department
+        return self._json("GET", "/kpi/series", params=params)
+
+    def dataset_quality(self, code_or_id: str) -> dict[str, Any]:
+        return self._json("GET", f"/datasets/{quote(code_or_id, safe='/')}/quality")
+
+    def tickets(self, **filters: Any) -> list[dict[str, Any]]:
+        params = {k: v for k, v in filters.items() if v not in (None, "")}
+        return list(self._json("GET", "/tickets", params=params))
+
+    def ticket(self, ticket_id: str) -> dict[str, Any]:
+        return self._json("GET", f"/tickets/{quote(str(ticket_id), safe='')}")
+
+    def ticket_act(self, ticket_id: str, action: str, reason: str | None = None,
+                   resolution: str | None = None) -> dict[str, Any]:
+        body = {k: v for k, v in (("reason", reason), ("resolution", resolution)) if v}
+        return self._json("POST", f"/tickets/{quote(str(ticket_id), safe='')}/{action}", json=body)
+
+    def ticket_export(self, ticket_id: str) -> tuple[requests.Response, Iterator[bytes]]:
+        response = self._send("GET", f"/tickets/{quote(str(ticket_id), safe='')}/export", stream=True)
+        return response, response.iter_content(CHUNK)
+
+    def notifications(self, unread: bool = True) -> list[dict[str, Any]]:
+        return list(self._json("GET", "/tickets/notifications", params={"unread": "true" if unread else "false"}))
+
+    def mark_read(self, ids: list[int] | None = None) -> int:
+        body = {"ids": ids} if ids is not None else {}
+        return int(self._json("POST", "/tickets/notifications/read", json=body).get("marked", 0))

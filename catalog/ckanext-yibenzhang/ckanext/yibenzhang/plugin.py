@@ -17,6 +17,9 @@ from ckanext.yibenzhang import (actions, csrf, downloads, grading, headers, help
 from ckanext.yibenzhang.labels import YibenzhangPermissionLabels
 from ckanext.yibenzhang.views import blueprint
 
+# Their routes join the blueprint when imported (the dashboards, the tickets and notifications).
+from ckanext.yibenzhang import dashboard_views, ticket_views  # noqa: E402, F401, I001
+
 
 class YibenzhangPlugin(YibenzhangPermissionLabels, DefaultTranslation, plugins.SingletonPlugin):
     plugins.implements(plugins.IConfigurer)
