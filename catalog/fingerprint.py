@@ -23,7 +23,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from catalog.freshness import PERIOD, grace
+from catalog.freshness import stale_at
 from catalog.mapping import catalog_state
 from yibenzhang.ledger.layout import current_version_dir
 from yibenzhang.registry.lifecycle import IN_FORCE
@@ -106,6 +106,5 @@ def recheck_at(cycle: UpdateCycle | str, last_updated: datetime | None, now: dat
     will without a new run (unknown: never updated; stale: already)."""
     if last_updated is None:
         return None
-    cycle = UpdateCycle(cycle)
-    deadline = last_updated + PERIOD[cycle] + grace(cycle)
+    deadline = stale_at(cycle, last_updated)
     return deadline if now <= deadline else None

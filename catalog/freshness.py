@@ -1,9 +1,10 @@
-"""Freshness of a resource: was it updated as often as its declared update cycle promises?
+"""Freshness badge of a resource in the catalog: was it updated as often as its update cycle
+promises? The same rule as the bureau's 更新及时率 and stale-data tickets
+(`yibenzhang.freshness`, calendar periods in city time plus the bureau's grace), so the portal
+never calls fresh what the dashboard counts as late.
 
-`fresh`: last successful update within the cycle's period plus a grace period;
-`stale`: older than that; `unknown`: never successfully updated.
-`realtime` is held to one hour (+1 h grace): a batch-fed "realtime" resource shows stale,
-which is the honest answer. `irregular` has no schedule; it is held to a year so a resource
+`fresh`: not yet past the due date of its next update; `stale`: past it; `unknown`: never
+successfully updated. `irregular` (不定期) has no due date; it is held to a year, so a resource
 nobody touched for over a year is still flagged.
 """
 
@@ -12,30 +13,16 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
+from yibenzhang.freshness import Grace, next_due
 from yibenzhang.vocabulary import UpdateCycle
+
+IRREGULAR_HELD_TO = timedelta(days=366)
 
 
 class Freshness(StrEnum):
     FRESH = "fresh"
     STALE = "stale"
     UNKNOWN = "unknown"
-
-
-PERIOD: dict[UpdateCycle, timedelta] = {
-    UpdateCycle.REALTIME: timedelta(hours=1),
-    UpdateCycle.DAILY: timedelta(days=1),
-    UpdateCycle.WEEKLY: timedelta(days=7),
-    UpdateCycle.MONTHLY: timedelta(days=31),
-    UpdateCycle.QUARTERLY: timedelta(days=92),
-    UpdateCycle.SEMIANNUAL: timedelta(days=183),
-    UpdateCycle.YEARLY: timedelta(days=366),
-    UpdateCycle.IRREGULAR: timedelta(days=366),
-}
-
-
-def grace(cycle: UpdateCycle) -> timedelta:
-    """A late run should not flip a resource to stale: a quarter of the period, at least one hour."""
-    return max(PERIOD[cycle] / 4, timedelta(hours=1))
 
 
 def _aware(moment: datetime, what: str) -> datetime:
@@ -46,10 +33,17 @@ def _aware(moment: datetime, what: str) -> datetime:
     return moment
 
 
-def freshness(cycle: UpdateCycle | str, last_update: datetime | None, now: datetime | None = None) -> Freshness:
+def stale_at(cycle: UpdateCycle | str, last_update: datetime, grace: Grace | None = None) -> datetime:
+    """When a resource last updated at `last_update` turns stale by time alone."""
+    cycle = UpdateCycle(cycle)
+    last_update = _aware(last_update, "last update")
+    due = next_due(cycle, last_update, grace or Grace())
+    return due if due is not None else last_update + IRREGULAR_HELD_TO
+
+
+def freshness(cycle: UpdateCycle | str, last_update: datetime | None, now: datetime | None = None,
+              grace: Grace | None = None) -> Freshness:
     if last_update is None:
         return Freshness.UNKNOWN
-    cycle = UpdateCycle(cycle)
     now = _aware(now or datetime.now(UTC), "now")
-    age = now - _aware(last_update, "last update")
-    return Freshness.FRESH if age <= PERIOD[cycle] + grace(cycle) else Freshness.STALE
+    return Freshness.FRESH if now <= stale_at(cycle, last_update, grace) else Freshness.STALE
