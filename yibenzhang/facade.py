@@ -147,7 +147,13 @@ class Yibenzhang:
         return self._decide(dataset_id, lambda s: lifecycle.reject(s, dataset_id, actor, reason))
 
     def withdraw(self, dataset_id: str, actor: str, reason: str) -> Decision:
-        return self._decide(dataset_id, lambda s: lifecycle.withdraw(s, dataset_id, actor, reason))
+        decision = self._decide(dataset_id, lambda s: lifecycle.withdraw(s, dataset_id, actor, reason))
+        if decision.refused is None:
+            # A withdrawn resource is shared no more: its pending requests and grants end now.
+            from yibenzhang.governance.service import Governance
+
+            Governance(self.settings).close_for_withdrawn(dataset_id, reason)
+        return decision
 
     def mark_published(self, dataset_id: str, actor: str, session: Session | None = None) -> None:
         if session is not None:

@@ -151,3 +151,22 @@ def test_the_audit_chain_holds_after_a_whole_grant_lifecycle(gov, clock, resourc
     actions = [e.action for e in reversed(gov.audit_log(STEWARD, f"request:{view.id}"))]
     assert actions == ["request.submit", "request.consent", "request.approve", "request.provision",
                        "request.download", "request.revoke"]
+
+
+def test_withdrawing_a_resource_ends_its_grants_and_pending_requests(gov, clock, resources, fake_delivery, settings):
+    """注销: a resource taken out of the ledger is shared no more — a live grant must not keep
+    delivering it, and a pending request must not wait for a decision that cannot come."""
+    from yibenzhang.facade import Yibenzhang
+
+    granted = approved_share(gov, clock)
+    folder = gov.download(REQUESTER_STAFF, gov.provision(granted.id).id, "csv").parent
+    pending = submit_share(gov, clock, who=REQUESTER_COLLEAGUE)
+    decision = Yibenzhang(settings).withdraw("conditional_general", actor="steward", reason="停止采集")
+    assert decision.refused is None, decision
+    after_grant, after_pending = gov.request(STEWARD, granted.id), gov.request(STEWARD, pending.id)
+    assert after_grant.state == "revoked", f"the grant of a withdrawn resource is {after_grant.state}"
+    assert after_pending.state == "rejected", f"its pending request is {after_pending.state}"
+    assert "资源已注销" in (after_grant.transitions[-1].reason or ""), after_grant.transitions[-1]
+    assert not folder.exists() and granted.id in fake_delivery.removed, "the delivery files must go at once"
+    with pytest.raises(Forbidden):
+        gov.download(REQUESTER_STAFF, granted.id, "csv")

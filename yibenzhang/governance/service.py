@@ -38,7 +38,7 @@ from yibenzhang.governance import audit, delivery, resources, validation
 from yibenzhang.governance.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated
 from yibenzhang.governance.identity import SYSTEM_ACTOR, Principal, Role, department_organization
 from yibenzhang.governance.rules import verdict
-from yibenzhang.governance.states import GRANTED, LicenseeState, RequestKind, RequestPath, RequestState
+from yibenzhang.governance.states import GRANTED, OPEN, LicenseeState, RequestKind, RequestPath, RequestState
 from yibenzhang.governance.views import (
     AuditEntryView,
     ColumnChoice,
@@ -642,6 +642,37 @@ class Governance:
                 continue  # revoked meanwhile
             delivery.remove_deliveries(self.settings, row.id)
         return expired
+
+    def close_for_withdrawn(self, dataset_id: str, reason: str) -> list[int]:
+        """A withdrawn (注销) resource is shared no more: requests awaiting a decision are
+        rejected and grants revoked at once (their files removed), by the system, with the
+        withdrawal's reason recorded."""
+        with self._session() as session:
+            affected = list(session.scalars(select(AccessRequest).where(
+                AccessRequest.resource_id == dataset_id,
+                AccessRequest.state.in_((*OPEN, *GRANTED))).order_by(AccessRequest.id)))
+        why = f"资源已注销：{reason}"
+        closed = []
+        for row in affected:
+            granted = row.state in GRANTED
+            try:
+                with self._session() as session:
+                    current = session.get(AccessRequest, row.id)
+                    if current is None:
+                        continue
+                    if granted:
+                        self._move(session, current, (S.APPROVED, S.ACTIVE), S.REVOKED, SYSTEM_ACTOR,
+                                   Role.SYSTEM, why, "request.revoke")
+                        _retire_deliveries(session, current.id)
+                    else:
+                        self._move(session, current, (S.SUBMITTED, S.CONSENTED), S.REJECTED, SYSTEM_ACTOR,
+                                   Role.SYSTEM, why, "request.reject")
+                closed.append(row.id)
+            except Conflict:
+                continue  # decided meanwhile
+            if granted:
+                delivery.remove_deliveries(self.settings, row.id)
+        return closed
 
     def _expire(self, session: Session, row: AccessRequest) -> None:
         self._move(session, row, (S.APPROVED, S.ACTIVE), S.EXPIRED, SYSTEM_ACTOR, Role.SYSTEM,
