@@ -9,134 +9,26 @@ English left over. PNGs go to /tmp/shots/ for a person to look at.
 
 from __future__ import annotations
 
-import base64
-import json
-import re
 import secrets
-import shutil
-import subprocess
 import sys
-import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-import requests
+import screens
+from screens import SHOTS, Browser, log_in, login, read_dom
 
 pytestmark = pytest.mark.ckan
 
 REPO = Path(__file__).resolve().parents[2]
-SHOTS = Path("/tmp/shots")
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-WIDTH, HEIGHT = 1280, 1800
 # Words of our pages' English msgids: none may show once the page is in zh_Hans_CN.
 ENGLISH = ("Dashboard", "Governance", "Quality", "Ticket", "Notifications", "Department", "Freshness",
            "Target", "Actual", "Overdue", "Acknowledge", "Dispute", "History", "Unread", "Export", "Registration",
            "Score", "indicators", "Month", "Awaiting", "Closed", "Problem", "Severity")
 
 
-# ------------------------------------------------------------------------------ the browser
-
-
-class Browser:
-    """One headless Chromium, driven over the DevTools Protocol (websockets, sync client)."""
-
-    def __init__(self, profile: Path) -> None:
-        from websockets.sync.client import connect
-
-        self.proc = subprocess.Popen(
-            [CHROMIUM, "--headless", "--disable-gpu", "--no-sandbox", "--no-first-run", "--hide-scrollbars",
-             f"--window-size={WIDTH},{HEIGHT}", "--remote-debugging-port=0", f"--user-data-dir={profile}",
-             "--lang=zh-CN", "about:blank"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        port_file = profile / "DevToolsActivePort"
-        deadline = time.monotonic() + 30
-        while not port_file.exists() or not port_file.read_text().strip():
-            if time.monotonic() > deadline or self.proc.poll() is not None:
-                self.close()
-                pytest.fail(f"Chromium did not start ({CHROMIUM})")
-            time.sleep(0.1)
-        port = port_file.read_text().split()[0]
-        pages = [t for t in requests.get(f"http://127.0.0.1:{port}/json/list", timeout=10).json()
-                 if t["type"] == "page"]
-        self.ws = connect(pages[0]["webSocketDebuggerUrl"], max_size=64 * 1024 * 1024)
-        self.next_id = 0
-        self.send("Page.enable")
-        self.send("Network.enable")
-
-    def send(self, method: str, **params):
-        self.next_id += 1
-        self.ws.send(json.dumps({"id": self.next_id, "method": method, "params": params}))
-        while True:
-            message = json.loads(self.ws.recv(timeout=60))
-            if message.get("id") == self.next_id:
-                if "error" in message:
-                    raise AssertionError(f"{method}: {message['error']}")
-                return message.get("result", {})
-
-    def evaluate(self, expression: str):
-        result = self.send("Runtime.evaluate", expression=expression, returnByValue=True)
-        return result.get("result", {}).get("value")
-
-    def set_cookies(self, url: str, cookies) -> None:
-        for c in cookies:
-            self.send("Network.setCookie", name=c.name, value=c.value, url=url, path=c.path or "/")
-
-    def open(self, url: str, wait_for_charts: bool) -> None:
-        self.send("Page.navigate", url=url)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            time.sleep(0.3)
-            state = self.evaluate("document.readyState + '|' + "
-                                  "(document.documentElement.getAttribute('data-ybz-charts') || '')")
-            if state and state.startswith("complete") and (not wait_for_charts or not state.endswith("|")):
-                return
-        raise AssertionError(f"{url} did not finish loading (charts drawn: {state})")
-
-    def screenshot(self, path: Path) -> None:
-        height = self.evaluate("document.documentElement.scrollHeight") or HEIGHT
-        shot = self.send("Page.captureScreenshot", format="png", captureBeyondViewport=True,
-                         clip={"x": 0, "y": 0, "width": WIDTH, "height": min(int(height), 6000), "scale": 1})
-        path.write_bytes(base64.b64decode(shot["data"]))
-
-    def close(self) -> None:
-        try:
-            if getattr(self, "ws", None) is not None:
-                self.ws.close()
-        finally:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-
-
-DOM = """JSON.stringify({
-  title: document.title,
-  h1: Array.from(document.querySelectorAll('h1')).map(e => e.innerText.trim()),
-  h2: Array.from(document.querySelectorAll('main h2, .primary h2')).map(e => e.innerText.trim()),
-  charts: Array.from(document.querySelectorAll('[data-ybz-chart]')).map(e => ({
-    id: e.id, state: e.getAttribute('data-ybz-state'), canvases: e.querySelectorAll('canvas').length})),
-  cards: Array.from(document.querySelectorAll('.ybz-kpi-card')).map(e => e.innerText.trim()),
-  text: document.body.innerText,
-  unread: (document.querySelector('.ybz-unread') || {}).innerText || null,
-  lang: document.documentElement.lang
-})"""
-
-
 # ------------------------------------------------------------------------------ data of its own
-
-
-def login(ckan_url: str, name: str, password: str) -> requests.Session:
-    """CKAN's own login form: the session cookie a person's browser would hold."""
-    web = requests.Session()
-    page = web.get(f"{ckan_url}/user/login", timeout=30)
-    token = re.search(r'name="_csrf_token"\s+value="([^"]+)"', page.text)
-    form = {"login": name, "password": password, **({"_csrf_token": token.group(1)} if token else {})}
-    answer = web.post(f"{ckan_url}/user/login", data=form, timeout=30, allow_redirects=False)
-    assert answer.status_code in (302, 303) and web.cookies, f"login of {name} failed: HTTP {answer.status_code}"
-    return web
 
 
 @pytest.fixture(scope="module")
@@ -230,20 +122,14 @@ def shoot(portal, who: str, path: str, name: str, charts: bool = True) -> dict:
     """Log in as `who`, open `path`, wait for the charts, save /tmp/shots/<name>.png; the DOM."""
     browser: Browser = portal["browser"]
     user = portal[who]
-    browser.send("Network.clearBrowserCookies")
-    browser.set_cookies(portal["url"], login(portal["url"], user.name, user.password).cookies)
+    log_in(browser, portal["url"], user.name, user.password)
     browser.open(f"{portal['url']}{path}", wait_for_charts=charts)
     browser.screenshot(SHOTS / f"{name}.png")
-    dom = json.loads(browser.evaluate(DOM))
-    dom["path"] = path
-    return dom
+    return read_dom(browser, path)
 
 
 def assert_chinese(dom: dict) -> None:
-    text = dom["text"]
-    left = [w for w in ENGLISH if re.search(rf"\b{w}\b", text)]
-    assert not left, f"{dom['path']}: English left on the page: {left}"
-    assert "Traceback" not in text and "Internal Server Error" not in text, dom["path"]
+    screens.assert_chinese(dom, ENGLISH)
 
 
 def assert_charts_drawn(dom: dict, count: int) -> None:

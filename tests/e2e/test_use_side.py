@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import csv
 import io
-import secrets
-import time
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -21,16 +19,16 @@ import pytest
 import requests
 from ckanapi import RemoteCKAN
 from use_side_city import (
-    Departments,
+    City,
     User,
-    contract_text,
+    api,
+    call,
     create_user,
     ensure_org,
-    enterprises,
     join,
-    register_on_the_web,
-    token_for,
-    write_delivery,
+    ok,
+    register_licensee,
+    wait_active,
 )
 
 from ybz.stack.envfile import read_env
@@ -60,74 +58,6 @@ def admin(env) -> RemoteCKAN:
     return RemoteCKAN(env["YBZ_CKAN_URL"], apikey=env["YBZ_CKAN_API_TOKEN"])
 
 
-class City:
-    """What the module built: departments, resources by role in the table, people."""
-
-    def __init__(self, env: dict[str, str], admin: RemoteCKAN, tmp: Path) -> None:
-        from yibenzhang.facade import Yibenzhang
-        from yibenzhang.settings import Settings
-
-        self.env, self.admin, self.run = env, admin, secrets.token_hex(3)
-        self.api = env["YBZ_GOVERNANCE_URL"]
-        self.ckan = env["YBZ_CKAN_URL"]
-        self.depts = Departments.fresh()
-        self.source_root = tmp / "data"
-        self.settings = Settings(home=Path(env["YBZ_GOVERNANCE_HOME"]), source_root=self.source_root)
-        self.platform = Yibenzhang(self.settings)
-        self.rows = enterprises()
-        self.ids: dict[str, str] = {}
-        self.codes: dict[str, str] = {}
-
-    # --- resources of department B, one per row of the requestability table ---
-    KINDS = {
-        "core": dict(security_level="core", share_type="conditional", open_type="none"),
-        "important": dict(security_level="important", share_type="conditional", open_type="none"),
-        "conditional": dict(security_level="general", share_type="conditional", open_type="none"),
-        "unconditional": dict(security_level="general", share_type="unconditional", open_type="none"),
-        "not_shared": dict(security_level="general", share_type="none", open_type="none",
-                           share_basis="《测试条例》第九条：涉及商业秘密，不予共享。"),
-    }
-    LOADED = ("conditional", "unconditional")
-
-    def register(self) -> None:
-        texts = []
-        for kind, grading in self.KINDS.items():
-            dataset_id = f"ut{self.run}_{kind}"
-            source = f"b{self.run}/{kind}.csv"
-            write_delivery(self.source_root / source, self.rows)
-            texts.append(contract_text(dataset_id, self.depts.b, f"测试部门B{self.run}", source, **grading))
-            self.ids[kind] = dataset_id
-        submitted = self.platform.submit(texts, actor="department-b")
-        refused = [s.refused for s in submitted if s.refused]
-        assert not refused, f"test contracts refused: {refused}"
-        self.platform.approve(list(self.ids.values()), actor="steward")
-        for resource in self.platform.resources():
-            if resource.id in self.ids.values():
-                self.codes[next(k for k, v in self.ids.items() if v == resource.id)] = resource.resource_code
-
-    def load(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        from pipelines.runner import run_datasets
-
-        monkeypatch.setenv("YBZ_HOME", str(self.settings.home))
-        monkeypatch.setenv("YBZ_SOURCE_ROOT", str(self.source_root))
-        monkeypatch.setenv("YBZ_CKAN_URL", "")
-        monkeypatch.delenv("DAGSTER_HOME", raising=False)
-        report = run_datasets([self.ids[k] for k in self.LOADED], platform=self.platform)
-        assert report.ok, [(d.id, d.status, d.message) for d in report.datasets]
-
-    def publish(self) -> dict:
-        from catalog.service import publish_from_registry
-
-        summary = publish_from_registry(self.platform, ckan=self.admin)
-        assert summary["published"], f"catalog publish stopped: {summary}"
-        return summary
-
-    def package_name(self, kind: str) -> str:
-        from catalog.mapping import ckan_name
-
-        return ckan_name(self.codes[kind])
-
-
 @pytest.fixture(scope="module")
 def city(env, admin, tmp_path_factory):
     mp = pytest.MonkeyPatch()
@@ -137,13 +67,8 @@ def city(env, admin, tmp_path_factory):
     c.load(mp)
     c.publish()
     yield c
-    for dataset_id in c.ids.values():
-        try:
-            c.platform.withdraw(dataset_id, actor="test-teardown", reason="测试结束")
-        except Exception:  # noqa: BLE001 - teardown is best effort; the next run uses new names
-            pass
     try:
-        c.publish()
+        c.withdraw_all()
     finally:
         mp.undo()
 
@@ -162,35 +87,11 @@ def people(city) -> dict[str, User]:
     return users
 
 
-def call(user: User | None, method: str, url: str, **kwargs) -> requests.Response:
-    headers = {"Authorization": user.token} if user else {}
-    return requests.request(method, url, headers=headers, timeout=60, **kwargs)
-
-
-def api(city: City, user: User | None, method: str, path: str, **kwargs) -> requests.Response:
-    return call(user, method, f"{city.api}{path}", **kwargs)
-
-
-def ok(answer: requests.Response, what: str) -> dict:
-    assert answer.status_code < 300, f"{what}: HTTP {answer.status_code} {answer.text[:600]}"
-    return answer.json()
-
-
 def search_names(city: City, user: User | None) -> set[str]:
     found = call(user, "GET", f"{city.ckan}/api/3/action/package_search",
                  params={"fq": f"organization:dept-{city.depts.b}", "rows": 50, "include_private": "true"})
     assert found.status_code == 200, found.text[:400]
     return {p["name"] for p in found.json()["result"]["results"]}
-
-
-def wait_active(city: City, user: User, request_id: int, timeout: float = 60.0) -> dict:
-    deadline = time.monotonic() + timeout
-    while True:
-        got = ok(api(city, user, "GET", f"/requests/{request_id}"), "read request")
-        if got["state"] == "active" or time.monotonic() > deadline:
-            assert got["state"] == "active", f"request {request_id} not provisioned in {timeout}s: {got}"
-            return got
-        time.sleep(0.5)
 
 
 def portal_download(city: City, user: User | None, request_id: int, fmt: str) -> requests.Response:
@@ -325,20 +226,11 @@ def test_a_term_longer_than_a_year_is_refused(city, people):
 # --- the licensee path -------------------------------------------------------------------------
 
 
-def _licensee(city: City, name: str, credit_code: str) -> User:
-    password = register_on_the_web(city.ckan, name)
-    user = token_for(city.admin, name, password)
-    profile = {"enterprise_name": f"{name}数据科技有限公司", "uscc": credit_code, "contact_name": "联系人",
-               "contact_phone": "13800001111", "contact_email": f"{name}@example.invalid"}
-    ok(api(city, user, "POST", "/licensees", json=profile), f"{name} files its licensee profile")
-    return user
-
-
 def test_licensee_path_registration_verification_masked_download_and_revocation(city, people):
     from use_side_city import valid_uscc
 
-    first = _licensee(city, f"l{city.run}-one", valid_uscc(7000 + int(city.run, 16) % 1000))
-    second = _licensee(city, f"l{city.run}-two", valid_uscc(8000 + int(city.run, 16) % 1000))
+    first = register_licensee(city, f"l{city.run}-one", valid_uscc(7000 + int(city.run, 16) % 1000))
+    second = register_licensee(city, f"l{city.run}-two", valid_uscc(8000 + int(city.run, 16) % 1000))
     body = {"resource": city.codes["conditional"], "purpose": "开发企业信用产品", "legal_basis": "授权运营协议",
             "columns": ["uscc", "legal_rep_id", "legal_rep_name", "contact_phone", "district_code"], **TERM}
     assert api(city, first, "POST", "/requests", json=body).status_code == 403, (
