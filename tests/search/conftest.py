@@ -2,35 +2,9 @@
 
 from __future__ import annotations
 
-import json
-import urllib.request
 import uuid
 
 import pytest
-
-from ybz.stack.config import StackConfig
-from ybz.stack.envfile import read_env
-
-
-@pytest.fixture(scope="session")
-def stack_cfg() -> StackConfig:
-    return StackConfig.from_env()
-
-
-@pytest.fixture(scope="session")
-def stack_env(stack_cfg) -> dict[str, str]:
-    """Values `ybz stack up` wrote; skips when the stack was never brought up."""
-    if not stack_cfg.env_file.exists():
-        pytest.skip(f"{stack_cfg.env_file} is absent: run `ybz stack up` to test search")
-    env = read_env(stack_cfg.env_file)
-    try:
-        with urllib.request.urlopen(f"{env['YBZ_CKAN_URL']}/api/3/action/status_show",
-                                    timeout=10) as resp:
-            json.loads(resp.read())
-    except OSError as exc:
-        pytest.fail(f"{stack_cfg.env_file} exists but CKAN at {env.get('YBZ_CKAN_URL')} does not "
-                    f"answer ({exc}); run `ybz stack up`")
-    return env
 
 
 @pytest.fixture(scope="module")
