@@ -8,6 +8,7 @@ from typing import Any
 from ckan.common import current_user
 from ckan.plugins import toolkit
 
+from ckanext.yibenzhang import portal
 from ckanext.yibenzhang.api_client import ApiError, ApiUnavailable, GovernanceApi
 from ckanext.yibenzhang.claims import claims_of
 from ckanext.yibenzhang.labels import bureau_organization
@@ -265,4 +266,6 @@ def all_helpers() -> dict[str, Any]:
         "ybz_ticket_state_labels": ticket_state_labels,
         "ybz_ticket_decisions": ticket_decisions,
         "ybz_ticket_action_label": ticket_action_label,
+        "ybz_dimension_labels": dimension_labels,
+        **portal.all_helpers(),
     }

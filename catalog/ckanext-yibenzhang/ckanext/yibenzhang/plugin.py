@@ -12,8 +12,8 @@ import ckan.plugins.toolkit as toolkit
 import flask
 from ckan.lib.plugins import DefaultTranslation
 
-from ckanext.yibenzhang import (actions, csrf, downloads, grading, headers, helpers, licenses, purge, remember, users,
-                                visibility)
+from ckanext.yibenzhang import (actions, csrf, downloads, grading, headers, helpers, licenses, portal, purge, remember,
+                                users, visibility)
 from ckanext.yibenzhang.labels import YibenzhangPermissionLabels
 from ckanext.yibenzhang.views import blueprint
 
@@ -59,6 +59,8 @@ class YibenzhangPlugin(YibenzhangPermissionLabels, DefaultTranslation, plugins.S
             "CKAN organization of the data bureau (its admins are stewards)")
         declaration.declare(group.audit_head, "").set_description(
             "Head of the audit chain (seq hash), written by the catalog publisher")
+        declaration.declare(group.catalog_name, portal.DEFAULT_CATALOG_NAME).set_description(
+            "The catalog's name on the portal's home page and title")
 
     # IActions / IAuthFunctions
     def get_actions(self):
