@@ -5,6 +5,8 @@ export UV_COMPILE_BYTECODE := 1
 # from DAGSTER_HOME.
 export DAGSTER_HOME := $(CURDIR)
 UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
+# `pip install --user uv` puts uv in ~/.local/bin, which a fresh machine's PATH may lack.
+export PATH := $(HOME)/.local/bin:$(PATH)
 
 .PHONY: install lint demo test test-unit stack-up stack-down stack-status dev bench bench-catalog clean
 

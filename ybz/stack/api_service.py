@@ -17,7 +17,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -27,7 +26,7 @@ from ybz.stack.net import ensure_port_free, http_get
 from ybz.stack.procs import own_process, running_as, start_daemon, stop_process, wait_until
 from ybz.stack.progress import step
 from ybz.stack.service_account import SHARED_UMASK, Account, account, share_home, uid_of
-from ybz.stack.system import run
+from ybz.stack.system import find_uv, run
 
 NAME = "api"
 APP = "yibenzhang.api.app:create_app"
@@ -69,9 +68,10 @@ def ensure_venv(cfg: StackConfig, acct: Account | None, root: Path = REPO_ROOT) 
     mark = cfg.api_venv / VENV_MARK
     if python.exists() and mark.is_file() and mark.read_text().strip() == wanted:
         return python
-    uv = shutil.which("uv")
+    uv = find_uv()
     if uv is None:
-        raise StackError("uv is not on PATH: it builds the governance API's venv (.stack/api-venv)")
+        raise StackError("uv not found (UV, PATH, ~/.local/bin): it builds the governance API's venv "
+                         "(.stack/api-venv); run `make install` first")
     env = {**os.environ, "UV_PROJECT_ENVIRONMENT": str(cfg.api_venv)}
     env.pop("VIRTUAL_ENV", None)
     with step(f"governance API: venv {cfg.api_venv.name} (uv sync --frozen --no-dev, {base})"):

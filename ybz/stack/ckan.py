@@ -45,7 +45,7 @@ from ybz.stack.service_account import (
     uid_of,
 )
 from ybz.stack.solr_security import SOLR_USER
-from ybz.stack.system import run
+from ybz.stack.system import find_uv, run
 
 NAME = "ckan"
 PROCESS_MARK = "ckan_wsgi:application"  # in the gunicorn command line
@@ -94,7 +94,7 @@ def ensure_venv(cfg: StackConfig) -> bool:
         _stop(cfg)
         shutil.rmtree(cfg.ckan_venv)
     with step(f"CKAN: virtualenv {cfg.ckan_venv.name} + pip install {' '.join(CKAN_PACKAGES)}"):
-        uv = shutil.which("uv")
+        uv = find_uv()
         if not cfg.ckan_python.exists():
             python = str(base) if base else CKAN_PYTHON
             if uv:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from ybz.stack.config import REPO_ROOT, StackConfig, StackError
 from ybz.stack.progress import note, step
-from ybz.stack.system import run
+from ybz.stack.system import find_uv, run
 
 PLUGIN = "yibenzhang"
 EXTENSION_DIR = REPO_ROOT / "catalog" / "ckanext-yibenzhang"
@@ -97,7 +97,7 @@ def ensure_installed(cfg: StackConfig, root: Path = EXTENSION_DIR) -> bool:
     if mark.exists() and mark.read_text().strip() == wanted:
         return False
     with step(f"CKAN: pip install -e {root.relative_to(REPO_ROOT) if root.is_relative_to(REPO_ROOT) else root}"):
-        uv = shutil.which("uv")
+        uv = find_uv()
         if uv:
             cmd = [uv, "pip", "install", "--python", str(cfg.ckan_python), "-e", str(root)]
         else:

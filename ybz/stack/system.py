@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 from collections.abc import Sequence
+from pathlib import Path
 
 from ybz.stack.config import APT_PACKAGES, StackError
 from ybz.stack.progress import note, step
@@ -55,3 +56,12 @@ def ensure_debs() -> None:
     # The postgresql package starts its cluster through systemd/invoke-rc.d where available;
     # we manage it ourselves, so only report.
     note(f"installed: {' '.join(missing)}")
+
+
+def find_uv() -> str | None:
+    """The uv to build virtualenvs with: the one running us (`uv run` sets UV), else on PATH,
+    else where the Makefile installs it (~/.local/bin, often not on a fresh machine's PATH)."""
+    for candidate in (os.environ.get("UV"), shutil.which("uv"), str(Path.home() / ".local" / "bin" / "uv")):
+        if candidate and Path(candidate).is_file() and os.access(candidate, os.X_OK):
+            return candidate
+    return None
