@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from ybz.stack import api_service, ckan, extension, stack
-from ybz.stack.config import REPO_ROOT, StackConfig
+from ybz.stack.config import REPO_ROOT, StackConfig, StackError
 from ybz.stack.procs import alive, own_process, read_pid
 from ybz.stack.stack_secrets import load_or_create
 
@@ -53,10 +53,8 @@ def test_ckan_ini_enables_the_plugin_and_configures_it(private_stack):
     ini = private_stack.ckan_ini.read_text(encoding="utf-8")
     (plugins,) = [line for line in ini.splitlines() if line.startswith("ckan.plugins")]
     names = plugins.split("=", 1)[1].split()
-    if extension.present():
-        assert names.index("scheming_datasets") < names.index("yibenzhang") < names.index("dcat"), plugins
-    else:
-        assert "yibenzhang" not in names, "an absent extension must not be enabled (CKAN would not start)"
+    assert names.index("scheming_datasets") < names.index("yibenzhang") < names.index("dcat"), (
+        f"our plugin must sit after scheming and before dcat: {plugins}")
     assert f"ckanext.yibenzhang.api_url = {private_stack.api_url}" in ini
     assert f"ckanext.yibenzhang.service_secret = {secrets['governance_service_secret']}" in ini
     assert "ckanext.yibenzhang.bureau_organization = data-bureau" in ini
@@ -87,6 +85,12 @@ def test_extension_digest_follows_its_sources_only(tmp_path):
     assert extension.source_digest(root) != before, "a template change must restart CKAN"
     (root / "ckanext" / "yibenzhang" / "plugin.py").unlink()
     assert not extension.present(root), "no plugin module: nothing to install"
+
+
+def test_a_missing_extension_stops_the_stack_instead_of_serving_ckan_without_it(tmp_path, private_stack):
+    """CKAN without our plugin has no permission labels, request pages or hardening."""
+    with pytest.raises(StackError, match="CKAN extension is missing"):
+        extension.ensure_installed(private_stack, tmp_path / "no-extension")
 
 
 def test_translations_compile_only_when_stale(tmp_path, monkeypatch):

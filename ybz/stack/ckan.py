@@ -15,7 +15,6 @@ import string
 import urllib.request
 from pathlib import Path
 
-from ybz.stack import extension
 from ybz.stack.config import (
     BUREAU_ORGANIZATION,
     BUREAU_TITLE,
@@ -146,7 +145,6 @@ def render_ini(cfg: StackConfig, db_url: str, secrets: dict[str, str]) -> bool:
         redis_url=f"redis://127.0.0.1:{cfg.redis_port}/0",
         storage_path=storage,
         dataset_schema_url=DATASET_SCHEMA.as_uri(),  # scheming loads "module:file" or a URL
-        yibenzhang_plugin=extension.PLUGIN if extension.present() else "",
         governance_api_url=cfg.api_url,
         governance_service_secret=secrets["governance_service_secret"],
         bureau_organization=BUREAU_ORGANIZATION,

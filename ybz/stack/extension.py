@@ -89,8 +89,9 @@ def ensure_installed(cfg: StackConfig, root: Path = EXTENSION_DIR) -> bool:
     """`pip install -e` into CKAN's venv unless done for this packaging (and the ECharts script
     in its public folder, every time). True when installed now."""
     if not present(root):
-        note(f"CKAN extension not found in {root}: plugin {PLUGIN} is not enabled")
-        return False
+        # Without it CKAN would serve no permission labels, pages or hardening: never start so.
+        raise StackError(f"the CKAN extension is missing from {root} (a packaging file and "
+                         "ckanext/yibenzhang/plugin.py): the checkout is incomplete")
     ensure_echarts(root)
     mark = cfg.ckan_venv / INSTALLED_MARK
     wanted = f"{root}\n{_digest(packaging_files(root), root)}"
