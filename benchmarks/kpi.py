@@ -137,31 +137,17 @@ def _tickets(rng: random.Random, resources: list[dict]):
 
 
 def _ticket_tables(session, tickets, transitions) -> None:
-    """The spec's ticket tables (migration 0007 when present, else a minimal stand-in)."""
-    from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, inspect
+    """Rows in migration 0007's ticket tables, the NOT NULL columns KPIs ignore filled in."""
+    from sqlalchemy import MetaData
 
     metadata = MetaData()
     connection = session.connection()
-    if inspect(connection).has_table("quality_tickets"):
-        metadata.reflect(connection, only=["quality_tickets", "ticket_transitions"])
-        table, moves = metadata.tables["quality_tickets"], metadata.tables["ticket_transitions"]
-        # Fill the other NOT NULL columns of the real tables with plausible values.
-        filler = {"problem_key": "rule:r", "kind": "rule", "severity": "warning", "state": "open", "title": "工单",
-                  "reopen_count": 0, "affected_rows": 0, "samples": "[]", "suggested_fix": "",
-                  "updated_at": datetime(2025, 1, 1)}
-        extra = {k: v for k, v in filler.items() if k in table.c}
-        tickets = [{**extra, **t, "problem_key": f"rule:r{t['id']}"} if "problem_key" in table.c else {**extra, **t}
-                   for t in tickets]
-        move_extra = {k: v for k, v in {"actor": "system", "role": "system", "from_state": None}.items() if k in moves.c}
-        transitions = [{**move_extra, **t} for t in transitions]
-    else:
-        table = Table("quality_tickets", metadata, Column("id", Integer, primary_key=True),
-                      Column("dataset_id", String(64)), Column("provider_code", String(16)),
-                      Column("kind", String(16)), Column("severity", String(16)), Column("state", String(16)),
-                      Column("opened_at", DateTime), Column("due_at", DateTime), Column("closed_at", DateTime))
-        moves = Table("ticket_transitions", metadata, Column("id", Integer, primary_key=True),
-                      Column("ticket_id", Integer), Column("to_state", String(16)), Column("at", DateTime))
-        metadata.create_all(connection)
+    metadata.reflect(connection, only=["quality_tickets", "ticket_transitions"])
+    table, moves = metadata.tables["quality_tickets"], metadata.tables["ticket_transitions"]
+    filler = {"kind": "rule", "severity": "warning", "state": "open", "title": "工单", "reopen_count": 0,
+              "affected_rows": 0, "samples": "[]", "suggested_fix": "", "updated_at": datetime(2025, 1, 1)}
+    tickets = [{**filler, **t, "problem_key": f"rule:r{t['id']}"} for t in tickets]
+    transitions = [{"actor": "system", "role": "system", "from_state": None, **t} for t in transitions]
     naive = [{k: (v.replace(tzinfo=None) if isinstance(v, datetime) else v) for k, v in t.items()} for t in tickets]
     connection.execute(table.insert(), naive)
     connection.execute(moves.insert(), [{**t, "at": t["at"].replace(tzinfo=None)} for t in transitions])

@@ -41,10 +41,8 @@ def download_base_url(settings: Settings) -> str:
 
 
 def authorized_operations(platform: Yibenzhang) -> frozenset[str]:
-    """Dataset ids the registry places under authorized operation (授权运营). A facade without the
-    governance part yet (no `authorized_operations`) places none."""
-    read = getattr(platform, "authorized_operations", None)
-    return frozenset(read()) if callable(read) else frozenset()
+    """Dataset ids the registry places under authorized operation (授权运营)."""
+    return frozenset(platform.authorized_operations())
 
 
 def mark_catalogued(platform: Yibenzhang, session, report: DeliveryReport, approved: set[str]) -> list[str]:

@@ -22,13 +22,17 @@ def test_authorized_operation_is_false_unless_placed():
     assert to_package(item, BASE, NOW)["authorized_operation"] is True
 
 
-def test_placements_come_from_the_facade_and_default_to_none():
+def test_placements_come_from_the_facade_and_default_to_none(tmp_path):
+    from yibenzhang.facade import Yibenzhang
+    from yibenzhang.settings import Settings
+
     class WithPlacements:
         def authorized_operations(self):
             return {"ent_registry"}
 
     assert service.authorized_operations(WithPlacements()) == frozenset({"ent_registry"})
-    assert service.authorized_operations(object()) == frozenset(), "a facade without placements places none"
+    fresh = Yibenzhang(Settings(home=tmp_path / "home"))
+    assert service.authorized_operations(fresh) == frozenset(), "a registry without placements places none"
 
 
 class ConfigCkan:
