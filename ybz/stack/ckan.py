@@ -126,29 +126,46 @@ def _venv_base(cfg: StackConfig) -> Path | None:
     return None
 
 
-def render_ini(cfg: StackConfig, db_url: str, secrets: dict[str, str]) -> bool:
-    """Write .stack/ckan/ckan.ini from the template. True when its content changed."""
+# The portal's plugins; extra sites (ybz.stack.sites) run other sets on the same venv.
+PLUGINS = "scheming_datasets yibenzhang dcat structured_data text_view image_view"
+SITE_ID = "ybz_local"
+SITE_TITLE = "一本账 公共数据目录"
+
+
+def ini_text(cfg: StackConfig, secrets: dict[str, str], *, site_url: str, db_url: str,
+             solr_core: str, storage: Path, plugins: str = PLUGINS, site_id: str = SITE_ID,
+             site_title: str = SITE_TITLE, redis_db: int = 0) -> str:
+    """ckan.ini from stack/ckan.ini.template for one CKAN site."""
     if not DATASET_SCHEMA.exists():
         raise StackError(f"dataset schema missing: {DATASET_SCHEMA}")
-    storage = storage_dir(cfg)
-    storage.mkdir(parents=True, exist_ok=True)
     template = string.Template((TEMPLATES / "ckan.ini.template").read_text(encoding="utf-8"))
-    text = template.substitute(
-        site_url=cfg.ckan_url,
+    return template.substitute(
+        site_url=site_url,
+        site_id=site_id,
+        site_title=site_title,
+        plugins=plugins,
         secret_key=secrets["secret_key"],
         jwt_secret=secrets["jwt_secret"],
         ckan_db_url=db_url,
-        solr_url=f"{cfg.solr_url}/ckan",
+        solr_url=f"{cfg.solr_url}/{solr_core}",
         solr_user=SOLR_USER,
-        cookie_secure=str(cfg.ckan_url.startswith("https://")).lower(),
+        cookie_secure=str(site_url.startswith("https://")).lower(),
         solr_password=secrets["solr_password"],
-        redis_url=f"redis://127.0.0.1:{cfg.redis_port}/0",
+        redis_url=f"redis://127.0.0.1:{cfg.redis_port}/{redis_db}",
         storage_path=storage,
         dataset_schema_url=DATASET_SCHEMA.as_uri(),  # scheming loads "module:file" or a URL
         governance_api_url=cfg.api_url,
         governance_service_secret=secrets["governance_service_secret"],
         bureau_organization=BUREAU_ORGANIZATION,
     )
+
+
+def render_ini(cfg: StackConfig, db_url: str, secrets: dict[str, str]) -> bool:
+    """Write .stack/ckan/ckan.ini from the template. True when its content changed."""
+    storage = storage_dir(cfg)
+    storage.mkdir(parents=True, exist_ok=True)
+    text = ini_text(cfg, secrets, site_url=cfg.ckan_url, db_url=db_url, solr_core="ckan",
+                    storage=storage)
     changed = not cfg.ckan_ini.exists() or cfg.ckan_ini.read_text(encoding="utf-8") != text
     if changed:
         cfg.ckan_ini.parent.mkdir(parents=True, exist_ok=True)
@@ -171,7 +188,7 @@ def storage_dir(cfg: StackConfig) -> Path:
     return cfg.root / "ckan" / "storage"
 
 
-def _as_account(cfg: StackConfig) -> dict:
+def as_account(cfg: StackConfig) -> dict:
     """run()/Popen arguments for a CKAN process: the service account's identity and HOME."""
     acct = account(cfg)
     if acct is None:
@@ -183,7 +200,7 @@ def _as_account(cfg: StackConfig) -> dict:
 
 def ckan_cli(cfg: StackConfig, *args: str, what: str) -> str:
     return run([str(cfg.ckan_venv / "bin" / "ckan"), "-c", str(cfg.ckan_ini), *args], what,
-               timeout=600, cwd=cfg.ckan_ini.parent, **_as_account(cfg)).stdout
+               timeout=600, cwd=cfg.ckan_ini.parent, **as_account(cfg)).stdout
 
 
 def init_db(cfg: StackConfig) -> None:
@@ -291,7 +308,7 @@ def _bootstrap(cfg: StackConfig, secrets: dict[str, str], new_token: bool) -> st
         out = run([str(cfg.ckan_python), str(TEMPLATES / "ckan_bootstrap.py"), str(cfg.ckan_ini),
                    SYSADMIN, f"{SYSADMIN}@localhost.localdomain", secrets["admin_password"],
                    BUREAU_ORGANIZATION, BUREAU_TITLE, "new-token" if new_token else "no-token"],
-                  "CKAN bootstrap", timeout=300, cwd=cfg.ckan_ini.parent, **_as_account(cfg)).stdout
+                  "CKAN bootstrap", timeout=300, cwd=cfg.ckan_ini.parent, **as_account(cfg)).stdout
     try:
         token = json.loads(out.strip().splitlines()[-1])["token"]
     except (ValueError, KeyError, IndexError):

@@ -7,7 +7,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from ybz.stack import stack
+from ybz.stack import sites, stack
 from ybz.stack.config import StackConfig, StackError
 
 app = typer.Typer(help="Local CKAN 2.12 + Solr 9 + PostgreSQL + Redis on 127.0.0.1 "
@@ -63,3 +63,32 @@ def status() -> None:
     console.print(table)
     console.print(f"env file: {cfg.env_file} "
                   + ("(present)" if cfg.env_file.exists() else "(absent: run `ybz stack up`)"))
+
+
+site_app = typer.Typer(help="Extra CKAN sites beside the portal: " + ", ".join(sites.SITES)
+                       + " (after `ybz stack up`).", no_args_is_help=True)
+app.add_typer(site_app, name="site")
+
+
+@site_app.command("up")
+def site_up(name: str = typer.Argument(..., help="|".join(sites.SITES))) -> None:
+    """Start one extra site (database, Solr core, gunicorn, sysadmin token)."""
+    cfg = _config()
+    try:
+        info = sites.up(cfg, sites.get(name))
+    except StackError as exc:
+        console.print(f"[red]error:[/] {escape(str(exc))}", soft_wrap=True)
+        raise typer.Exit(1) from None
+    console.print(f"{info.name}: {info.url}  (token in {sites.get(name).env_file(cfg)})")
+
+
+@site_app.command("down")
+def site_down(name: str = typer.Argument(..., help="|".join(sites.SITES))) -> None:
+    """Stop one extra site (its database and index stay)."""
+    cfg = _config()
+    try:
+        stopped = sites.stop(cfg, sites.get(name))
+    except StackError as exc:
+        console.print(f"[red]error:[/] {escape(str(exc))}", soft_wrap=True)
+        raise typer.Exit(1) from None
+    console.print(f"{name}: " + ("stopped" if stopped else "was not running"))

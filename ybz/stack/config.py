@@ -54,6 +54,8 @@ class StackConfig(BaseSettings):
     redis_port: Port = Field(default=6379, description=_A_PORT)
     # The governance HTTP API (yibenzhang.api), our venv's uvicorn.
     api_port: Port = Field(default=5100, description=_A_PORT)
+    # Extra CKAN sites (ybz.stack.sites) take consecutive ports from here.
+    site_port_base: Port = Field(default=5010, description=_A_PORT)
     # None: the port of the Debian cluster.
     pg_port: Port | None = Field(default=None, description=_A_PORT)
     ckan_workers: int = Field(default=2, ge=1, le=16,

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import psutil
 
-from ybz.stack import api_service, ckan, extension, postgres, redis_service, solr
+from ybz.stack import api_service, ckan, extension, postgres, redis_service, sites, solr
 from ybz.stack.config import HOST, SOLR_CORE, StackConfig
 from ybz.stack.envfile import read_env, write_env
 from ybz.stack.net import port_open
@@ -142,6 +142,10 @@ def up(cfg: StackConfig) -> dict[str, str]:
 def down(cfg: StackConfig) -> list[str]:
     """Stop what `up` started (PID files under .stack/run); returns the names stopped."""
     stopped = []
+    # The extra CKAN sites first: they use Solr, Redis and PostgreSQL like the portal.
+    for name in sites.stop_all(cfg):
+        note(f"stopped {name}")
+        stopped.append(name)
     for module in _SERVICES:
         name = module.NAME
         pid_file = cfg.pid_file(name)
@@ -192,6 +196,11 @@ def status(cfg: StackConfig) -> list[ServiceStatus]:
             state = "stale pid" if pid is not None else "stopped"
         rows.append(ServiceStatus(name, state, pid if state in ("running", "starting") else None,
                                   f"{HOST}:{port}", user))
+    for site in sites.SITES.values():
+        if sites.running(cfg, site):
+            rows.append(ServiceStatus(site.process_name, "running",
+                                      read_pid(cfg.pid_file(site.process_name)),
+                                      f"{HOST}:{site.port(cfg)}"))
     clusters = postgres.clusters()
     if clusters:
         c = postgres.newest(clusters)
