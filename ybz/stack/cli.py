@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 import typer
 from rich.console import Console
 from rich.markup import escape
@@ -13,6 +16,7 @@ from ybz.stack.config import StackConfig, StackError
 app = typer.Typer(help="Local CKAN 2.12 + Solr 9 + PostgreSQL + Redis on 127.0.0.1 "
                        "(state in .stack/).", no_args_is_help=True)
 console = Console()
+T = TypeVar("T")
 
 
 def _config() -> StackConfig:
@@ -23,15 +27,20 @@ def _config() -> StackConfig:
         raise typer.Exit(2) from None
 
 
+def _attempt(action: Callable[[], T]) -> T:
+    """Run a stack step; a StackError is a red line and exit code 1, not a traceback."""
+    try:
+        return action()
+    except StackError as exc:
+        console.print(f"[red]error:[/] {escape(str(exc))}", soft_wrap=True)
+        raise typer.Exit(1) from None
+
+
 @app.command()
 def up() -> None:
     """Install what is missing, start what is stopped, write .stack/ckan.env."""
     cfg = _config()
-    try:
-        values = stack.up(cfg)
-    except StackError as exc:
-        console.print(f"[red]error:[/] {escape(str(exc))}", soft_wrap=True)
-        raise typer.Exit(1) from None
+    values = _attempt(lambda: stack.up(cfg))
     console.print(f"CKAN: {values['YBZ_CKAN_URL']}  governance API: {values['YBZ_GOVERNANCE_URL']}  "
                   f"(settings in {cfg.env_file})")
 
@@ -40,11 +49,7 @@ def up() -> None:
 def down() -> None:
     """Stop only the processes `up` started."""
     cfg = _config()
-    try:
-        stopped = stack.down(cfg)
-    except StackError as exc:
-        console.print(f"[red]error:[/] {escape(str(exc))}", soft_wrap=True)
-        raise typer.Exit(1) from None
+    stopped = _attempt(lambda: stack.down(cfg))
     console.print("stopped: " + (", ".join(stopped) if stopped else "nothing was running"))
 
 
@@ -74,11 +79,7 @@ app.add_typer(site_app, name="site")
 def site_up(name: str = typer.Argument(..., help="|".join(sites.SITES))) -> None:
     """Start one extra site (database, Solr core, gunicorn, sysadmin token)."""
     cfg = _config()
-    try:
-        info = sites.up(cfg, sites.get(name))
-    except StackError as exc:
-        console.print(f"[red]error:[/] {escape(str(exc))}", soft_wrap=True)
-        raise typer.Exit(1) from None
+    info = _attempt(lambda: sites.up(cfg, sites.get(name)))
     console.print(f"{info.name}: {info.url}  (token in {sites.get(name).env_file(cfg)})")
 
 
@@ -86,9 +87,5 @@ def site_up(name: str = typer.Argument(..., help="|".join(sites.SITES))) -> None
 def site_down(name: str = typer.Argument(..., help="|".join(sites.SITES))) -> None:
     """Stop one extra site (its database and index stay)."""
     cfg = _config()
-    try:
-        stopped = sites.stop(cfg, sites.get(name))
-    except StackError as exc:
-        console.print(f"[red]error:[/] {escape(str(exc))}", soft_wrap=True)
-        raise typer.Exit(1) from None
+    stopped = _attempt(lambda: sites.stop(cfg, sites.get(name)))
     console.print(f"{name}: " + ("stopped" if stopped else "was not running"))
