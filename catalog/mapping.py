@@ -92,6 +92,31 @@ def data_items(contract: Contract, decision: Decision) -> list[dict[str, Any]]:
     ]
 
 
+def contact(contract: Contract) -> dict[str, str]:
+    """The resource's contact (dcat:contactPoint): an e-mail from the contract's ODCS `support`
+    (a `mailto:` url) or a team member's `email` custom property (the owner first), named after
+    the department and that person. {} when the contract gives no address: the catalog's
+    service desk is the contact then (ckanext-yibenzhang)."""
+    odcs, department = contract.odcs, contract.catalog.provider
+    for channel in odcs.support or []:
+        url = (channel.url or "").strip()
+        if url.lower().startswith("mailto:") and "@" in url:
+            person = (channel.description or channel.channel or "").strip()
+            return {"contact_name": f"{department} {person}".strip(), "contact_email": url[7:]}
+    members = odcs.team.members if odcs.team is not None and not isinstance(odcs.team, list) else odcs.team
+    ranked = sorted(members or [], key=lambda m: (m.role or "") != "owner")
+    for member in ranked:
+        email = str(_custom(member.customProperties).get("email") or "").strip()
+        if "@" in email:
+            return {"contact_name": f"{department} {member.name or member.username or ''}".strip(),
+                    "contact_email": email}
+    return {}
+
+
+def _custom(properties: list[Any] | None) -> dict[str, Any]:
+    return {p.property: p.value for p in properties or [] if getattr(p, "property", None)}
+
+
 def _tags(contract: Contract) -> list[str]:
     meta = contract.catalog
     words = [meta.provider, ResourceAttribute(meta.resource_attribute).label, contract.odcs.domain or ""]
@@ -183,6 +208,7 @@ def to_package(item: PublishItem, download_base_url: str, now: datetime | None =
         package["quality_score"] = round(item.quality_score, 1)
     if item.last_updated is not None:
         package["last_updated"] = _iso(item.last_updated)
+    package.update(contact(contract))
     if decision.downloads:
         package["resources"] = [
             download_resource(contract, decision, name, download_base_url, uploaded=item.open_data is not None)

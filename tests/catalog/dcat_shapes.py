@@ -16,6 +16,8 @@ from rdflib.namespace import DCAT, DCTERMS, RDF
 REPO_ROOT = Path(__file__).resolve().parents[2]  # tests/catalog/ → the repo
 SHACL_DIR = REPO_ROOT.parent / "shared" / "shacl"
 DCAT_AP_3 = SHACL_DIR / "dcat-ap_3_shacl_shapes.ttl"
+# DCAT-AP 2.1.1 ships its class-range constraints separately; checked too, as a second opinion.
+DCAT_AP_2 = (SHACL_DIR / "dcat-ap_2.1.1_shacl_shapes.ttl", SHACL_DIR / "dcat-ap_2.1.1_shacl_range.ttl")
 SH = rdflib.Namespace("http://www.w3.org/ns/shacl#")
 
 
@@ -49,7 +51,17 @@ def fetch_catalog(ckan_url: str, timeout: float = 60, max_pages: int = 50) -> rd
         graph.parse(data=text, format="turtle")
         if len(graph) == before or "nextPage" not in text:
             break
+    _keep_latest_modified(graph)
     return graph
+
+
+def _keep_latest_modified(graph: rdflib.Graph) -> None:
+    """Each page states the catalog's dct:modified at the time it was served; a dataset changed
+    between two pages leaves two values in the merged graph. The catalog has one: the latest."""
+    for catalog in set(graph.subjects(RDF.type, DCAT.Catalog)):
+        stamps = sorted(graph.objects(catalog, DCTERMS.modified), key=str)
+        for older in stamps[:-1]:
+            graph.remove((catalog, DCTERMS.modified, older))
 
 
 def dataset_titles(graph: rdflib.Graph) -> dict[str, str]:
@@ -73,17 +85,54 @@ class Violation:
 class DcatReport:
     conforms: bool
     violations: list[Violation] = field(default_factory=list)
+    # class a node shape targets → the nodes of the data graph it checked (sh:targetClass)
+    focus: dict[str, set[str]] = field(default_factory=dict)
 
     def by_severity(self, severity: str) -> list[Violation]:
         return [v for v in self.violations if v.severity == severity]
 
+    def checked(self, node: str) -> set[str]:
+        """The classes whose shapes checked `node` (empty: no shape looked at it)."""
+        return {cls for cls, nodes in self.focus.items() if node in nodes}
 
-def validate(graph: rdflib.Graph, shapes: Path = DCAT_AP_3) -> DcatReport:
-    """SHACL-validate `graph`; every result is reported, Violations decide `conforms`."""
+    @property
+    def focus_nodes(self) -> set[str]:
+        return set().union(*self.focus.values()) if self.focus else set()
+
+
+def load_shapes(shapes: Path | tuple[Path, ...]) -> rdflib.Graph:
+    graph = rdflib.Graph()
+    for path in shapes if isinstance(shapes, tuple) else (shapes,):
+        graph.parse(path, format="turtle")
+    return graph
+
+
+def targeted(graph: rdflib.Graph, shapes_graph: rdflib.Graph, inference: str = "rdfs") -> dict[str, set[str]]:
+    """What sh:targetClass (the only target kind the DCAT-AP shapes use) selects in `graph`,
+    after the same RDFS expansion pyshacl applies with `inference="rdfs"`."""
+    data = graph
+    if inference == "rdfs":
+        import owlrl
+
+        data = rdflib.Graph()
+        for triple in graph:
+            data.add(triple)
+        owlrl.DeductiveClosure(owlrl.RDFS_Semantics).expand(data)
+    focus: dict[str, set[str]] = {}
+    for cls in set(shapes_graph.objects(None, SH.targetClass)):
+        nodes = {str(n) for n in data.subjects(RDF.type, cls)}
+        if nodes:
+            focus[str(cls)] = nodes
+    return focus
+
+
+def validate(graph: rdflib.Graph, shapes: Path | tuple[Path, ...] = DCAT_AP_3, inference: str = "rdfs") -> DcatReport:
+    """SHACL-validate `graph`; every result is reported, Violations decide `conforms`, and
+    `focus` says which nodes the shapes targeted (zero violations on zero nodes proves nothing)."""
     from pyshacl import validate as shacl_validate
 
-    shapes_graph = rdflib.Graph().parse(shapes, format="turtle")
-    _conforms, results, _text = shacl_validate(graph, shacl_graph=shapes_graph, inference="rdfs", allow_warnings=True)
+    shapes_graph = load_shapes(shapes)
+    _conforms, results, _text = shacl_validate(graph, shacl_graph=shapes_graph, inference=inference, allow_warnings=True)
     violations = []
     for result in results.subjects(RDF.type, SH.ValidationResult):
         severity = results.value(result, SH.resultSeverity)
@@ -96,4 +145,5 @@ def validate(graph: rdflib.Graph, shapes: Path = DCAT_AP_3) -> DcatReport:
                 message=str(results.value(result, SH.resultMessage) or ""),
             )
         )
-    return DcatReport(conforms=not any(v.severity == "Violation" for v in violations), violations=violations)
+    return DcatReport(conforms=not any(v.severity == "Violation" for v in violations), violations=violations,
+                      focus=targeted(graph, shapes_graph, inference))
