@@ -58,8 +58,16 @@ class ExportMissing(Exception):
     """The payload names an export file that no longer exists."""
 
 
+# Another city's harvested datasets (ckanext-yibenzhang's harvest.py): read-only, not ours.
+EXTERNAL_TYPE = "external"
+
+
+class ExternalDataset(Exception):
+    """The name belongs to an external (harvested) dataset: the publisher never writes it."""
+
+
 # CKAN answered and said no (or the payload cannot be sent): re-sending it cannot succeed.
-REJECTED = (ValidationError, NotAuthorized, NotFound, SearchQueryError, ExportMissing)
+REJECTED = (ValidationError, NotAuthorized, NotFound, SearchQueryError, ExportMissing, ExternalDataset)
 
 
 class CkanClient(Protocol):
@@ -185,6 +193,7 @@ def _upsert(ckan: CkanClient, payload: dict, orgs_done: set[str]) -> None:
     if upload is not None and not Path(upload["path"]).is_file():
         raise ExportMissing(f"open-data export {upload['path']} is gone; run publish again to re-export")
     existing = _show(ckan, package["name"])
+    _refuse_external(existing)
     if existing is None:
         written = ckan.call_action("package_create", package)
     else:
@@ -212,12 +221,29 @@ def _upload(ckan: CkanClient, package: dict, upload: dict) -> None:
         ckan.call_action("resource_patch", {"id": resource["id"]}, files={"upload": handle})
 
 
+def _refuse_external(package: dict | None) -> None:
+    if package is not None and package.get("type") == EXTERNAL_TYPE:
+        raise ExternalDataset(f"{package.get('name')} 是外部资源（跨区域采集，只读），不在一本账内：发布器不写入")
+
+
 def _delete(ckan: CkanClient, payload: dict) -> None:
     action = "dataset_purge" if payload.get("purge") else "package_delete"
+    # A withdrawal leaves an external dataset alone (nothing of ours holds the name: the goal is
+    # reached). A purge (core data) stays one call; CKAN refuses it for an external dataset.
+    if not payload.get("purge") and _is_external(ckan, payload["name"]):
+        return
     try:
         ckan.call_action(action, {"id": payload["name"]})
     except NotFound:
         pass  # already gone: the goal is reached
+
+
+def _is_external(ckan: CkanClient, name: str) -> bool:
+    try:
+        package = ckan.call_action("package_show", {"id": name})
+    except NotFound:
+        return False
+    return isinstance(package, dict) and package.get("type") == EXTERNAL_TYPE
 
 
 def _describe(error: Exception) -> str:

@@ -35,3 +35,23 @@ def test_no_site_uses_the_portals_database_or_core() -> None:
 def test_unknown_site_names_the_known_ones() -> None:
     with pytest.raises(StackError, match="neighbour"):
         sites.get("nowhere")
+
+
+def _ini(plugins: str) -> dict[str, str]:
+    from pathlib import Path
+
+    from ybz.stack import ckan
+
+    secrets = dict.fromkeys(("secret_key", "jwt_secret", "solr_password", "governance_service_secret"), "s")
+    text = ckan.ini_text(StackConfig(), secrets, site_url="http://127.0.0.1:5999", db_url="postgresql://x/y",
+                         solr_core="core", storage=Path("/tmp/storage"), plugins=plugins)
+    return dict(line.split(" = ", 1) for line in text.splitlines() if " = " in line and not line.startswith("#"))
+
+
+def test_only_a_site_with_our_extension_describes_itself_as_the_bureaus_catalog() -> None:
+    neighbour = _ini(sites.get("neighbour").plugins)
+    ours = _ini(sites.get("bench").plugins)
+    assert neighbour["ckanext.dcat.rdf.profiles"].split() == ["euro_dcat_ap_3"], (
+        "a neighbouring city's CKAN must not run our DCAT profile (it names 南通市数据局 as publisher)")
+    assert "yibenzhang_dcat" in ours["ckanext.dcat.rdf.profiles"].split()
+    assert neighbour["ckan.site_url"] == "http://127.0.0.1:5999" and neighbour["solr_url"].endswith("/core")

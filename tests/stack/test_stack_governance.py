@@ -87,6 +87,17 @@ def test_extension_digest_follows_its_sources_only(tmp_path):
     assert not extension.present(root), "no plugin module: nothing to install"
 
 
+def test_index_digest_follows_the_code_that_writes_the_index_only(tmp_path):
+    root = make_extension(tmp_path / "ext")
+    package = root / "ckanext" / "yibenzhang"
+    (package / "facets.py").write_text("def before_dataset_index(d): return d\n")
+    before = extension.index_digest(root)
+    (package / "templates" / "page.html").write_text("<p>我的授权</p>\n")
+    assert extension.index_digest(root) == before, "a template change needs a restart, not a reindex"
+    (package / "facets.py").write_text("def before_dataset_index(d): return {**d, 'category_item': '101'}\n")
+    assert extension.index_digest(root) != before, "new index fields must trigger a search-index rebuild"
+
+
 def test_a_missing_extension_stops_the_stack_instead_of_serving_ckan_without_it(tmp_path, private_stack):
     """CKAN without our plugin has no permission labels, request pages or hardening."""
     with pytest.raises(StackError, match="CKAN extension is missing"):

@@ -49,6 +49,8 @@ from ybz.stack.system import find_uv, run
 NAME = "ckan"
 PROCESS_MARK = "ckan_wsgi:application"  # in the gunicorn command line
 DATASET_SCHEMA = REPO_ROOT / "catalog" / "ckan_schema" / "dataset.yaml"
+# Harvested datasets of other cities (read-only, never in our ledger): their own type.
+EXTERNAL_SCHEMA = REPO_ROOT / "catalog" / "ckan_schema" / "external.yaml"
 INSTALLED_MARK = ".ybz-installed"
 # The interpreter of CKAN's venv when the services run as the service account: the system's
 # Python 3.11 (python3-dev pulls it in), readable by every user.
@@ -127,7 +129,9 @@ def _venv_base(cfg: StackConfig) -> Path | None:
 
 
 # The portal's plugins; extra sites (ybz.stack.sites) run other sets on the same venv.
-PLUGINS = "scheming_datasets yibenzhang dcat structured_data text_view image_view"
+# harvest + yibenzhang_harvest: 长三角 cross-region harvest into type `external` (read-only).
+PLUGINS = ("scheming_datasets yibenzhang harvest yibenzhang_harvest dcat structured_data "
+           "text_view image_view")
 SITE_ID = "ybz_local"
 SITE_TITLE = "一本账 公共数据目录"
 
@@ -136,14 +140,17 @@ def ini_text(cfg: StackConfig, secrets: dict[str, str], *, site_url: str, db_url
              solr_core: str, storage: Path, plugins: str = PLUGINS, site_id: str = SITE_ID,
              site_title: str = SITE_TITLE, redis_db: int = 0) -> str:
     """ckan.ini from stack/ckan.ini.template for one CKAN site."""
-    if not DATASET_SCHEMA.exists():
-        raise StackError(f"dataset schema missing: {DATASET_SCHEMA}")
+    for schema in (DATASET_SCHEMA, EXTERNAL_SCHEMA):
+        if not schema.exists():
+            raise StackError(f"dataset schema missing: {schema}")
     template = string.Template((TEMPLATES / "ckan.ini.template").read_text(encoding="utf-8"))
     return template.substitute(
         site_url=site_url,
         site_id=site_id,
         site_title=site_title,
         plugins=plugins,
+        # Our DCAT profile describes the bureau's catalog: only on a site running our extension.
+        dcat_profiles="euro_dcat_ap_3" + (" yibenzhang_dcat" if "yibenzhang" in plugins.split() else ""),
         secret_key=secrets["secret_key"],
         jwt_secret=secrets["jwt_secret"],
         ckan_db_url=db_url,
@@ -154,6 +161,7 @@ def ini_text(cfg: StackConfig, secrets: dict[str, str], *, site_url: str, db_url
         redis_url=f"redis://127.0.0.1:{cfg.redis_port}/{redis_db}",
         storage_path=storage,
         dataset_schema_url=DATASET_SCHEMA.as_uri(),  # scheming loads "module:file" or a URL
+        external_schema_url=EXTERNAL_SCHEMA.as_uri(),
         governance_api_url=cfg.api_url,
         governance_service_secret=secrets["governance_service_secret"],
         bureau_organization=BUREAU_ORGANIZATION,

@@ -18,6 +18,8 @@ CKAN_PACKAGES = (
     f"ckan[requirements]=={CKAN_VERSION}",
     "ckanext-scheming==3.1.0",
     "ckanext-dcat==2.4.4",
+    # 长三角 cross-region harvest (our harvester: ckanext.yibenzhang.harvest); 1.6.3 supports 2.12.
+    "ckanext-harvest==1.6.3",
     "gunicorn==23.0.0",
 )
 CKAN_PYTHON = "3.11"

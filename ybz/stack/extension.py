@@ -58,6 +58,18 @@ def source_digest(root: Path = EXTENSION_DIR) -> str:
     return _digest(source_files(root), root)
 
 
+# The extension's modules that decide what Solr stores for a dataset (IPackageController's
+# before_dataset_index in facets.py, IPermissionLabels in labels.py): a change in them needs
+# a search-index rebuild, not only a restart.
+INDEX_MODULES = ("facets.py", "labels.py")
+
+
+def index_digest(root: Path = EXTENSION_DIR) -> str:
+    """Changes whenever the code shaping the search index changes."""
+    package = root / "ckanext" / "yibenzhang"
+    return _digest([package / name for name in INDEX_MODULES if (package / name).is_file()], root)
+
+
 # Apache ECharts for the portal's dashboards: from the npm registry (report/package.json,
 # `make install`), copied into the extension's public folder (gitignored), served as /vendor/.
 ECHARTS_SOURCE = REPO_ROOT / "report" / "node_modules" / "echarts" / "dist" / "echarts.min.js"

@@ -16,7 +16,7 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from ybz.stack import ckan, postgres
+from ybz.stack import ckan, harvest_service, postgres
 from ybz.stack.config import HOST, SOLR_CORE, SYSADMIN, TEMPLATES, StackConfig, StackError
 from ybz.stack.envfile import read_env, write_env
 from ybz.stack.net import ensure_port_free, http_get
@@ -125,6 +125,10 @@ def up(cfg: StackConfig, site: Site) -> SiteInfo:
     if created or not _initialised(cluster.port, site.database):
         with step(f"CKAN site {site.name}: ckan db init"):
             cli(cfg, site, "db", "init", what="ckan db init")
+    if "harvest" in site.plugins.split() and not harvest_service.tables_exist(cluster.port, site.database):
+        # The portal's plugins include ckanext-harvest: its tables, before gunicorn indexes.
+        with step(f"CKAN site {site.name}: ckan db upgrade -p harvest"):
+            cli(cfg, site, "db", "upgrade", "-p", "harvest", what="ckan db upgrade -p harvest")
     with step(f"CKAN site {site.name} on {site.url(cfg)}"):
         if changed:
             stop(cfg, site)

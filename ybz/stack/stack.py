@@ -1,6 +1,6 @@
 """`up`, `down` and `status` of the whole stack, in dependency order:
 (service account) → PostgreSQL → Redis → (CKAN venv + our extension) → Solr → CKAN →
-sysadmin token and bureau organization → .stack/ckan.env → governance API.
+harvest daemons → sysadmin token and bureau organization → .stack/ckan.env → governance API.
 
 Run as root, `up` creates the service account and the services run as it
 (ybz.stack.service_account); run as anyone else, they run as that user."""
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import psutil
 
-from ybz.stack import api_service, ckan, extension, postgres, redis_service, sites, solr
+from ybz.stack import api_service, ckan, extension, harvest_service, postgres, redis_service, sites, solr
 from ybz.stack.config import HOST, SOLR_CORE, StackConfig
 from ybz.stack.envfile import read_env, write_env
 from ybz.stack.net import port_open
@@ -32,6 +32,7 @@ OWN_SERVICES = tuple(m.NAME for m in _SERVICES)
 def _config_digest(cfg: StackConfig) -> str:
     h = hashlib.sha256(cfg.ckan_ini.read_bytes())
     h.update(ckan.DATASET_SCHEMA.read_bytes())
+    h.update(ckan.EXTERNAL_SCHEMA.read_bytes())
     # The extension is installed editable: CKAN reads its code and templates at start only.
     h.update(extension.source_digest().encode())
     return h.hexdigest()[:16]
@@ -92,6 +93,8 @@ def up(cfg: StackConfig) -> dict[str, str]:
     db_existed = postgres.ckan_db_initialised(cluster.port)
     if not db_existed:
         ckan.init_db(cfg)
+    # Before gunicorn: the harvest plugin reads its tables when a dataset is indexed.
+    harvest_service.migrate(cfg, cluster.port)
     digest = _config_digest(cfg)
     digest_file = cfg.run_dir / "ckan.config-digest"
     with step(f"CKAN 2.12 (gunicorn) on {cfg.ckan_url}"):
@@ -100,13 +103,20 @@ def up(cfg: StackConfig) -> dict[str, str]:
             note("ckan.ini, dataset schema or extension changed: restarting CKAN")
             ckan.restart(cfg)
         digest_file.write_text(digest + "\n")
+    with step("harvest: gather and fetch consumers, job runner"):
+        # They load ckan.ini and our extension at start, like gunicorn: restarted with it.
+        harvest_started = harvest_service.start(cfg, restart=changed)
+    if harvest_started:
+        note(f"started {', '.join(harvest_started)}")
     plugins_file = cfg.run_dir / "ckan.indexed-plugins"
-    plugins = _plugins_line(cfg)
+    # What shapes the index: the plugins, and our code that writes index fields and labels.
+    plugins = f"{_plugins_line(cfg)} | {extension.index_digest()}"
     plugins_changed = plugins_file.exists() and plugins_file.read_text().strip() != plugins
     if db_existed and (core_changes.schema or not index_existed or plugins_changed):
         # Datasets in PostgreSQL but a new or re-analysed Solr index (e.g. .stack/ was reset),
-        # or plugins that index differently: our extension's permission labels decide who
-        # finds a private dataset, so an index written without them must be rebuilt.
+        # or plugins or index code that index differently: our extension's permission labels
+        # decide who finds a private dataset, and its facets read index fields (category_item),
+        # so an index written without them must be rebuilt.
         ckan.rebuild_index(cfg)
     plugins_file.write_text(plugins + "\n")
 
@@ -146,6 +156,8 @@ def down(cfg: StackConfig) -> list[str]:
     for name in sites.stop_all(cfg):
         note(f"stopped {name}")
         stopped.append(name)
+    with step("stop the harvest daemons"):
+        stopped.extend(harvest_service.stop(cfg))
     for module in _SERVICES:
         name = module.NAME
         pid_file = cfg.pid_file(name)
@@ -196,6 +208,11 @@ def status(cfg: StackConfig) -> list[ServiceStatus]:
             state = "stale pid" if pid is not None else "stopped"
         rows.append(ServiceStatus(name, state, pid if state in ("running", "starting") else None,
                                   f"{HOST}:{port}", user))
+    for daemon in harvest_service.DAEMONS:
+        proc = harvest_service.running(cfg, daemon)
+        rows.append(ServiceStatus(daemon.name, "running" if proc else "stopped",
+                                  proc.pid if proc else None, f"redis queue ({HOST}:{cfg.redis_port})",
+                                  _username(proc) if proc else None))
     for site in sites.SITES.values():
         if sites.running(cfg, site):
             rows.append(ServiceStatus(site.process_name, "running",
