@@ -24,6 +24,8 @@ from yibenzhang.api.auth import Authenticator, CkanTokenResolver, TokenResolver
 from yibenzhang.api.dashboard import TAG as DASHBOARD_TAG
 from yibenzhang.api.dashboard import dashboard_router
 from yibenzhang.api.downloads import delivery_filename, file_response
+from yibenzhang.api.request_counts import TAG as REQUEST_COUNTS_TAG
+from yibenzhang.api.request_counts import request_counts_router
 from yibenzhang.api.security_headers import SecurityHeadersMiddleware, headers_for
 from yibenzhang.api.tickets import TAG as TICKETS_TAG
 from yibenzhang.api.tickets import tickets_router
@@ -52,6 +54,7 @@ TAGS = [
     {"name": "存证溯源", "description": "审计日志与哈希链核验"},
     TICKETS_TAG,
     DASHBOARD_TAG,
+    REQUEST_COUNTS_TAG,
 ]
 ERRORS: dict[int | str, dict[str, Any]] = {
     status: {"model": models.ErrorBody, "description": text}
@@ -183,6 +186,7 @@ def create_app(settings: Settings | None = None, *, governance: Any = None,
     app.state.authenticator = authenticator
     app.include_router(tickets_router(ticket_service, caller))
     app.include_router(dashboard_router(settings, caller, ticket_service))
+    app.include_router(request_counts_router(settings, caller))
 
     def provision_later(tasks: BackgroundTasks, view: Any) -> None:
         """Approved now: build the delivery after the answer is sent (the pipelines' sensor

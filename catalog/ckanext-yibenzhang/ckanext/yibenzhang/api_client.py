@@ -175,6 +175,10 @@ class GovernanceApi:
             params["department"] = department
         return self._json("GET", "/kpi/series", params=params)
 
+    def request_counts(self, limit: int) -> list[dict[str, Any]]:
+        """Requests per catalog resource, most requested first (aggregate: nobody's identity)."""
+        return list(self._json("GET", "/catalog/request-counts", params={"limit": limit}).get("datasets") or [])
+
     def dataset_quality(self, code_or_id: str) -> dict[str, Any]:
         return self._json("GET", f"/datasets/{quote(code_or_id, safe='/')}/quality")
 

@@ -14,6 +14,7 @@ from ckan.lib.plugins import DefaultTranslation
 
 from ckanext.yibenzhang import (actions, csrf, downloads, grading, headers, helpers, licenses, portal, purge, remember,
                                 users, visibility)
+from ckanext.yibenzhang.facets import YibenzhangFacets
 from ckanext.yibenzhang.labels import YibenzhangPermissionLabels
 from ckanext.yibenzhang.views import blueprint
 
@@ -21,7 +22,7 @@ from ckanext.yibenzhang.views import blueprint
 from ckanext.yibenzhang import dashboard_views, ticket_views  # noqa: E402, F401, I001
 
 
-class YibenzhangPlugin(YibenzhangPermissionLabels, DefaultTranslation, plugins.SingletonPlugin):
+class YibenzhangPlugin(YibenzhangPermissionLabels, YibenzhangFacets, DefaultTranslation, plugins.SingletonPlugin):
     plugins.implements(plugins.IConfigurer)
     plugins.implements(plugins.IConfigDeclaration)
     plugins.implements(plugins.IPermissionLabels)
@@ -32,6 +33,9 @@ class YibenzhangPlugin(YibenzhangPermissionLabels, DefaultTranslation, plugins.S
     plugins.implements(plugins.ITranslation)
     plugins.implements(plugins.IValidators)
     plugins.implements(plugins.IMiddleware)
+    # The search page's facets and their index fields (facets.py)
+    plugins.implements(plugins.IFacets)
+    plugins.implements(plugins.IPackageController, inherit=True)
 
     # IConfigurer
     def update_config(self, config):
@@ -61,6 +65,12 @@ class YibenzhangPlugin(YibenzhangPermissionLabels, DefaultTranslation, plugins.S
             "Head of the audit chain (seq hash), written by the catalog publisher")
         declaration.declare(group.catalog_name, portal.DEFAULT_CATALOG_NAME).set_description(
             "The catalog's name on the portal's home page and title")
+        declaration.declare(group.catalog_name_en, portal.DEFAULT_CATALOG_NAME_EN).set_description(
+            "The catalog's name on the portal's English pages")
+        declaration.declare(group.bureau_name, portal.DEFAULT_BUREAU_NAME).set_description(
+            "The bureau running the portal (主办单位, in the footer)")
+        declaration.declare(group.bureau_name_en, portal.DEFAULT_BUREAU_NAME_EN).set_description(
+            "The bureau's name on the portal's English pages")
 
     # IActions / IAuthFunctions
     def get_actions(self):
