@@ -173,6 +173,27 @@ def test_department_path_consent_approval_download_of_exactly_the_granted_column
     assert after.status_code in (403, 410), f"a download after the end date must be refused: {after.status_code}"
 
 
+def _most_requested(city: City, user: User | None) -> str:
+    """The 最多申请 block of the home page as `user` sees it ('' when the page has none)."""
+    answer = call(user, "GET", f"{city.env['YBZ_CKAN_URL']}/")
+    assert answer.status_code == 200, f"home page: {answer.status_code}"
+    html = answer.text
+    return html.split('class="ybz-home-requested"', 1)[1].split("</section>", 1)[0] if (
+        'class="ybz-home-requested"' in html) else ""
+
+
+def test_the_home_page_lists_the_most_requested_resources_for_those_who_may_see_them(city, people, admin):
+    body = {"resource": city.codes["conditional"], "purpose": "统计企业分布", "legal_basis": "部门履职",
+            "columns": ["uscc"], **TERM}
+    ok(api(city, people["staff_a"], "POST", "/requests", json=body), "department A requests")
+    title = admin.action.package_show(id=city.package_name("conditional"))["title"]
+    block = _most_requested(city, people["staff_a"])
+    assert title in block, f"a department sees the requested shared resource among 最多申请: {block[:500]!r}"
+    assert "次申请" in block and people["staff_a"].name not in block, "a count, never who asked"
+    assert title not in _most_requested(city, None), (
+        "the conditional (重要) resource is not in the open catalog: anonymous visitors must not see it")
+
+
 def _move_term_end(city: City, request_id: int, end: date) -> None:
     """Time passes: the grant's end date moves into the past (the expiry job has not run)."""
     from sqlalchemy import update

@@ -46,19 +46,33 @@ def sees_shared_catalog(principal: Principal, bureau_organization: str) -> bool:
     return not principal.is_anonymous and (bool(principal.departments) or principal.is_steward(bureau_organization))
 
 
-def _grading(text: str | None) -> tuple[SecurityLevel, OpenType] | None:
+Grading = tuple[SecurityLevel, OpenType] | None
+# approved_hash → grading: an approved snapshot never changes, and the home page asks on every
+# view, so each snapshot is parsed once per process, not once per page.
+_GRADINGS: dict[str, Grading] = {}
+_GRADINGS_MAX = 20_000
+
+
+def _grading(text: str | None, approved_hash: str | None = None) -> Grading:
     """The approved snapshot's security level and open type; None when unreadable (not counted:
     a resource we cannot grade is treated as the strictest)."""
     if not text:
         return None
+    if approved_hash is not None and approved_hash in _GRADINGS:
+        return _GRADINGS[approved_hash]
     try:
         catalog = parse_contract(text).contract.catalog
+        grading: Grading = (catalog.security_level, catalog.open_type)
     except ContractError:
-        return None
-    return catalog.security_level, catalog.open_type
+        grading = None
+    if approved_hash is not None:
+        if len(_GRADINGS) >= _GRADINGS_MAX:
+            _GRADINGS.clear()
+        _GRADINGS[approved_hash] = grading
+    return grading
 
 
-def _visible(grading: tuple[SecurityLevel, OpenType] | None, shared: bool) -> bool:
+def _visible(grading: Grading, shared: bool) -> bool:
     if grading is None or grading[0] == SecurityLevel.CORE:
         return False
     if shared:
@@ -71,14 +85,14 @@ def request_counts(session: Session, *, shared: bool, limit: int = DEFAULT_LIMIT
     requesters, then the code), at most `limit`."""
     party = func.coalesce(AccessRequest.requester_department, AccessRequest.requester)
     rows = session.execute(
-        select(Resource.id, Resource.resource_code, Resource.approved_yaml,
+        select(Resource.id, Resource.resource_code, Resource.approved_yaml, Resource.approved_hash,
                func.count(AccessRequest.id), func.count(func.distinct(party)))
         .join(AccessRequest, AccessRequest.resource_id == Resource.id)
         .where(Resource.state.in_(IN_FORCE))
-        .group_by(Resource.id, Resource.resource_code, Resource.approved_yaml)
+        .group_by(Resource.id, Resource.resource_code, Resource.approved_yaml, Resource.approved_hash)
     ).all()
     counted = [RequestCount(rid, code, int(n), int(parties))
-               for rid, code, text, n, parties in rows if _visible(_grading(text), shared)]
+               for rid, code, text, digest, n, parties in rows if _visible(_grading(text, digest), shared)]
     counted.sort(key=lambda c: (-c.requests, -c.requesters, c.resource_code or c.dataset_id))
     return counted[:limit]
 
