@@ -8,7 +8,7 @@ UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 # `pip install --user uv` puts uv in ~/.local/bin, which a fresh machine's PATH may lack.
 export PATH := $(HOME)/.local/bin:$(PATH)
 
-.PHONY: install lint demo test test-unit stack-up stack-down stack-status dev bench bench-catalog clean
+.PHONY: install lint demo test test-unit stack-up stack-down stack-status dev bench bench-catalog bench-portal clean
 
 $(UV):
 	python3 -m pip install --quiet --user uv || python3 -m pip install --quiet uv
@@ -51,6 +51,12 @@ bench: install
 # Needs the local stack (make stack-up): publishing 1,000 contracts, no-op republish, search latency.
 bench-catalog: install stack-up
 	$(UV) run python -m benchmarks.catalog_publish
+
+# Portal pages vs stock CKAN at 10,000 datasets: the bench sites beside the stack (loaded once).
+bench-portal: install stack-up
+	$(UV) run ybz stack site up bench
+	$(UV) run ybz stack site up bench-stock
+	$(UV) run python -m benchmarks.portal_pages
 
 clean:
 	rm -rf .ybz .dagster benchmarks/out
