@@ -180,7 +180,16 @@ class GovernanceApi:
         return list(self._json("GET", "/catalog/request-counts", params={"limit": limit}).get("datasets") or [])
 
     def dataset_quality(self, code_or_id: str) -> dict[str, Any]:
-        return self._json("GET", f"/datasets/{quote(code_or_id, safe='/')}/quality")
+        """GET /datasets/{code}/quality, once per request and user (the panel and the page's
+        scripts both ask)."""
+        cache = _request_cache()
+        key = ("dataset_quality", self.claims.get("user"), code_or_id)
+        if cache is not None and key in cache:
+            return cache[key]
+        found = self._json("GET", f"/datasets/{quote(code_or_id, safe='/')}/quality")
+        if cache is not None:
+            cache[key] = found
+        return found
 
     def tickets(self, **filters: Any) -> list[dict[str, Any]]:
         params = {k: v for k, v in filters.items() if v not in (None, "")}

@@ -66,6 +66,9 @@ def choice_labels(field_name: str) -> dict[str, str]:
     return {}
 
 
+EXTERNAL_TYPE = "external"
+
+
 def facet_titles(with_department: bool) -> list[tuple[str, str]]:
     titles = [
         ("organization", _("Providing department")),
@@ -96,7 +99,11 @@ class YibenzhangFacets:
     """IFacets and IPackageController of the plugin (mixed into YibenzhangPlugin)."""
 
     # IFacets: groups and tags mean nothing to the bureau's users; licences are all the bureau's.
+    # External (harvested) resources carry none of our grading fields: their source and format.
     def dataset_facets(self, facets_dict: OrderedDict, package_type: str) -> OrderedDict:
+        if package_type == EXTERNAL_TYPE:
+            return OrderedDict((f, t) for f, t in facet_titles(with_department=True)
+                               if f in ("organization", "res_format"))
         return OrderedDict(facet_titles(with_department=True))
 
     def organization_facets(self, facets_dict: OrderedDict, organization_type: str, package_type: str) -> OrderedDict:
