@@ -4,6 +4,7 @@ markers, read-only per role, publisher and ledger, then a second run (change and
 
 from __future__ import annotations
 
+import re
 import uuid
 
 import pytest
@@ -53,6 +54,19 @@ def test_dataset_page_shows_the_external_badge(harvest, first_run):
     assert page.status_code == 200, page.status_code
     assert BADGE in page.text, "the dataset page must mark it 外部资源（泰州市，只读）"
     assert "不在本市一本账" in page.text
+    for ours_only in ("ybz-request-panel", "质量概况", "信息项", "ybz-badges"):
+        assert ours_only not in page.text, f"{ours_only}: nothing to request or score on another city's resource"
+
+
+def test_external_list_is_its_own_with_source_and_format_facets_only(harvest, first_run):
+    page = requests.get(f"{harvest.ours.address}/external/", timeout=30)
+    assert page.status_code == 200, page.status_code
+    assert page.text.count(BADGE) >= len(TITLES), "every harvested result carries the external badge"
+    headings = [h.strip() for h in re.findall(r'class="module-heading">\s*<i[^>]*></i>\s*([^<]+)<', page.text)]
+    assert headings == ["提供部门", "格式"], (
+        f"the external list offers its source and format only (no grading of ours): {headings}")
+    listed = requests.get(f"{harvest.ours.address}/dataset/", params={"q": TITLES[0]}, timeout=30).text
+    assert BADGE not in listed, "our own catalog's search lists no external resource"
 
 
 @pytest.fixture(scope="module")
