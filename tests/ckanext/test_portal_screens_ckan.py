@@ -25,6 +25,7 @@ FACETS = ["提供部门", "分类", "数据级别", "共享类型", "开放属�
 PLACEHOLDERS = ("欢迎來到CKAN", "欢迎来到CKAN", "这是一个特殊的区段", "Welcome to CKAN", "placeholder-420x220", 'alt="Placeholder"')
 CATALOG_NAME = "南通市公共数据资源目录"
 CONTACT = "data@portal-test.invalid"
+RESOURCE_NOTE = "开放数据（CSV）。包含信息项：统一社会信用代码、企业名称、注册资本、成立日期、所属区县代码、住所、登记状态、国民经济行业代码。已删除个人信息项：法定代表人。"
 SUMMARY = {"checks": 9, "failed": 1, "failed_rules": ["uscc_format"], "scores": {"completeness": 96.0, "validity": 88.5}}
 
 
@@ -48,6 +49,8 @@ def portal(stack_env, tmp_path_factory):
         admin.action.package_create(
             name=name, title="门户测试数据资源", owner_org=org, private=False, quality_score=91.2,
             contact_name="门户测试局 数据管理员", contact_email=CONTACT,
+            resources=[{"name": "开放数据", "url": "http://example.invalid/open.csv", "format": "CSV",
+                        "description": RESOURCE_NOTE}],
             quality_summary=json.dumps(SUMMARY), last_updated="2026-03-01T16:30:00",
             **{**dataset_fields(f"TEST-portal-{code}", open_type="unconditional"),
                "share_type": "unconditional", "share_condition": ""})
@@ -137,6 +140,8 @@ def test_dataset_page_has_the_quality_panel_city_time_and_no_share_links(portal)
         empty = [th for th, td in rows if not td.strip()]
         assert not empty, f"{dom['path']}: rows without a value: {empty}"
         assert "共享条件" not in [th for th, _ in rows], "the empty 共享条件 row is hidden"
+        assert RESOURCE_NOTE[:60] in dom["text"], (
+            f"{dom['path']}: the resource's Chinese description is cut by characters, not to '...'")
         shown = dict(rows)
         assert shown.get("信息资源分类") == "人口基础信息（101002）", (
             f"{dom['path']}: 信息资源分类 names its 项 before the code: {shown.get('信息资源分类')!r}")
