@@ -26,12 +26,17 @@ class BrowserError(RuntimeError):
 
 
 class Chromium:
-    def __init__(self, profile: Path) -> None:
+    """One headless Chromium over the DevTools Protocol: start, `send` a command, `close`. The
+    portal's screenshot tests (tests/ckanext/screens.py) build on it too."""
+
+    def __init__(self, profile: Path, width: int = 1280, height: int = 1800,
+                 extra_args: tuple[str, ...] = ()) -> None:
         from websockets.sync.client import connect
 
         self.proc = subprocess.Popen(
-            [CHROMIUM, "--headless", "--disable-gpu", "--no-sandbox", "--no-first-run", "--window-size=1280,1800",
-             "--remote-debugging-port=0", f"--user-data-dir={profile}", "--lang=zh-CN", "about:blank"],
+            [CHROMIUM, "--headless", "--disable-gpu", "--no-sandbox", "--no-first-run", *extra_args,
+             f"--window-size={width},{height}", "--remote-debugging-port=0", f"--user-data-dir={profile}",
+             "--lang=zh-CN", "about:blank"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         port_file = profile / "DevToolsActivePort"
         deadline = time.monotonic() + 30
@@ -45,10 +50,10 @@ class Chromium:
         page = next(t for t in targets if t["type"] == "page")
         self.ws = connect(page["webSocketDebuggerUrl"], max_size=64 * 1024 * 1024)
         self.next_id = 0
-        self.events: list[dict[str, Any]] = []
+        # Events are kept only while `load` records a page (a long screenshot run keeps none).
+        self.events: list[dict[str, Any]] | None = None
         for method in ("Page.enable", "Network.enable"):
             self.send(method)
-        self.send("Network.setCacheDisabled", cacheDisabled=True)
 
     def send(self, method: str, **params: Any) -> dict[str, Any]:
         self.next_id += 1
@@ -59,12 +64,13 @@ class Chromium:
                 if "error" in message:
                     raise BrowserError(f"{method}: {message['error']}")
                 return message.get("result", {})
-            if "method" in message:
+            if "method" in message and self.events is not None:
                 self.events.append(message)
 
     def load(self, url: str, settle: float = 1.0) -> list[dict[str, Any]]:
         """Network events of loading `url` until the load event, then `settle` s of quiet."""
-        self.events = []
+        events: list[dict[str, Any]] = []
+        self.events = events
         self.send("Page.navigate", url=url)
         deadline = time.monotonic() + 60
         loaded_at = None
@@ -74,11 +80,12 @@ class Chromium:
             except TimeoutError:
                 message = None
             if message is not None and "method" in message:
-                self.events.append(message)
+                events.append(message)
                 if message["method"] == "Page.loadEventFired":
                     loaded_at = time.monotonic()
             if loaded_at is not None and time.monotonic() - loaded_at > settle:
-                return self.events
+                self.events = None
+                return events
         raise BrowserError(f"{url} 在 60 秒内未加载完成")
 
     def close(self) -> None:
@@ -119,6 +126,7 @@ def browser_weights(bases: dict[str, str], paths: dict[str, str]) -> dict[str, d
     """site → page kind → summary, each page loaded once with the cache disabled."""
     with tempfile.TemporaryDirectory(prefix="ybz-portal-bench-") as profile:
         browser = Chromium(Path(profile))
+        browser.send("Network.setCacheDisabled", cacheDisabled=True)
         try:
             return {site: {kind: summarize(browser.load(base + path)) for kind, path in paths.items()}
                     for site, base in bases.items()}

@@ -7,56 +7,29 @@ from __future__ import annotations
 import base64
 import json
 import re
-import shutil
-import subprocess
 import time
 from pathlib import Path
 
 import pytest
 import requests
 
+from benchmarks.portal_browser import BrowserError, Chromium
+
 SHOTS = Path("/tmp/shots")
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 WIDTH, HEIGHT = 1280, 1800
 PHONE_WIDTH, PHONE_HEIGHT = 390, 844
 
 
-class Browser:
-    """One headless Chromium, driven over the DevTools Protocol (websockets, sync client)."""
+class Browser(Chromium):
+    """The screenshot tests' Chromium: desktop width first, no scrollbars; a failed start fails
+    the test."""
 
     def __init__(self, profile: Path) -> None:
-        from websockets.sync.client import connect
-
+        try:
+            super().__init__(profile, WIDTH, HEIGHT, ("--hide-scrollbars",))
+        except BrowserError as error:
+            pytest.fail(str(error))
         self.width = WIDTH
-        self.proc = subprocess.Popen(
-            [CHROMIUM, "--headless", "--disable-gpu", "--no-sandbox", "--no-first-run", "--hide-scrollbars",
-             f"--window-size={WIDTH},{HEIGHT}", "--remote-debugging-port=0", f"--user-data-dir={profile}",
-             "--lang=zh-CN", "about:blank"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        port_file = profile / "DevToolsActivePort"
-        deadline = time.monotonic() + 30
-        while not port_file.exists() or not port_file.read_text().strip():
-            if time.monotonic() > deadline or self.proc.poll() is not None:
-                self.close()
-                pytest.fail(f"Chromium did not start ({CHROMIUM})")
-            time.sleep(0.1)
-        port = port_file.read_text().split()[0]
-        pages = [t for t in requests.get(f"http://127.0.0.1:{port}/json/list", timeout=10).json()
-                 if t["type"] == "page"]
-        self.ws = connect(pages[0]["webSocketDebuggerUrl"], max_size=64 * 1024 * 1024)
-        self.next_id = 0
-        self.send("Page.enable")
-        self.send("Network.enable")
-
-    def send(self, method: str, **params):
-        self.next_id += 1
-        self.ws.send(json.dumps({"id": self.next_id, "method": method, "params": params}))
-        while True:
-            message = json.loads(self.ws.recv(timeout=60))
-            if message.get("id") == self.next_id:
-                if "error" in message:
-                    raise AssertionError(f"{method}: {message['error']}")
-                return message.get("result", {})
 
     def evaluate(self, expression: str):
         result = self.send("Runtime.evaluate", expression=expression, returnByValue=True)
@@ -95,17 +68,6 @@ class Browser:
         shot = self.send("Page.captureScreenshot", format="png", captureBeyondViewport=True,
                          clip={"x": 0, "y": 0, "width": self.width, "height": min(int(height), 6000), "scale": 1})
         path.write_bytes(base64.b64decode(shot["data"]))
-
-    def close(self) -> None:
-        try:
-            if getattr(self, "ws", None) is not None:
-                self.ws.close()
-        finally:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
 
 
 # The layout width is clientWidth: a mobile viewport's innerWidth grows with what overflows it.
