@@ -105,6 +105,7 @@ def assert_header_and_footer(dom: dict) -> None:
     assert "关于" in footer and "API 文档" in footer, f"{dom['path']}: the footer links 关于 and API 文档"
     assert "CKAN" not in footer and "od_80x15" not in footer, f"{dom['path']}: no CKAN attribution or badge"
     assert "群组" not in header, f"{dom['path']}: no Groups tab"
+    assert "ybz-favicon.svg" in html and "ckan.ico" not in html, f"{dom['path']}: the bureau's icon, not CKAN's"
 
 
 def test_home_page_is_the_catalog(portal):

@@ -43,6 +43,8 @@ class YibenzhangPlugin(YibenzhangPermissionLabels, YibenzhangFacets, DefaultTran
         toolkit.add_public_directory(config, "public")
         licenses.use_our_list(config)
         _with_our_dcat_profile(config)
+        if config.get("ckan.favicon") in (None, "", CKAN_FAVICON):  # the bureau's mark, not CKAN's
+            config["ckan.favicon"] = "/ybz-favicon.svg"
 
     def update_config_schema(self, schema):
         ignore_missing = toolkit.get_validator("ignore_missing")
@@ -119,6 +121,9 @@ class YibenzhangPlugin(YibenzhangPermissionLabels, YibenzhangFacets, DefaultTran
 
 DCAT_PROFILES_OPTION = "ckanext.dcat.rdf.profiles"
 OUR_DCAT_PROFILE = "yibenzhang_dcat"
+
+
+CKAN_FAVICON = "/base/images/ckan.ico"
 
 
 def _with_our_dcat_profile(config: Any) -> None:
