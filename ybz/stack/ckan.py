@@ -13,6 +13,7 @@ import os
 import shutil
 import string
 import urllib.request
+from dataclasses import dataclass
 from pathlib import Path
 
 from ybz.stack.config import (
@@ -20,6 +21,7 @@ from ybz.stack.config import (
     BUREAU_TITLE,
     CKAN_PACKAGES,
     CKAN_PYTHON,
+    HOST,
     REPO_ROOT,
     SYSADMIN,
     TEMPLATES,
@@ -183,6 +185,25 @@ def render_ini(cfg: StackConfig, db_url: str, secrets: dict[str, str]) -> bool:
     return changed
 
 
+@dataclass(frozen=True)
+class Instance:
+    """What running one CKAN site takes: the portal's (`portal(cfg)`) or an extra site's
+    (ybz.stack.sites), all on the same venv."""
+
+    name: str  # PID and log file name
+    label: str  # in messages: "CKAN", "CKAN site neighbour"
+    url: str
+    port: int
+    port_variable: str  # the setting that moves the port, for a port-taken message
+    ini: Path
+    workers: int
+
+
+def portal(cfg: StackConfig) -> Instance:
+    return Instance(NAME, "CKAN", cfg.ckan_url, cfg.ckan_port, "YBZ_STACK_CKAN_PORT", cfg.ckan_ini,
+                    cfg.ckan_workers)
+
+
 def secure_files(cfg: StackConfig) -> None:
     """As root: the ini (secrets inside) readable by the service account only, its storage
     (uploads) the account's."""
@@ -206,9 +227,23 @@ def as_account(cfg: StackConfig) -> dict:
     return {"env": env, **acct.popen_kwargs()}
 
 
+def daemon_env(cfg: StackConfig, ini: Path) -> dict[str, str]:
+    """The environment of a long-running CKAN process (gunicorn, harvest consumers): the
+    account's when we are root, CKAN_INI, and not our venv."""
+    acct = account(cfg)
+    env = {**(acct.environment(os.environ) if acct else os.environ), "CKAN_INI": str(ini)}
+    env.pop("VIRTUAL_ENV", None)
+    return env
+
+
+def cli_at(cfg: StackConfig, ini: Path, *args: str, what: str) -> str:
+    """A `ckan` command against one site's ini, as the service account."""
+    return run([str(cfg.ckan_venv / "bin" / "ckan"), "-c", str(ini), *args], what,
+               timeout=600, cwd=ini.parent, **as_account(cfg)).stdout
+
+
 def ckan_cli(cfg: StackConfig, *args: str, what: str) -> str:
-    return run([str(cfg.ckan_venv / "bin" / "ckan"), "-c", str(cfg.ckan_ini), *args], what,
-               timeout=600, cwd=cfg.ckan_ini.parent, **as_account(cfg)).stdout
+    return cli_at(cfg, cfg.ckan_ini, *args, what=what)
 
 
 def init_db(cfg: StackConfig) -> None:
@@ -221,34 +256,42 @@ def rebuild_index(cfg: StackConfig) -> None:
         ckan_cli(cfg, "search-index", "rebuild", what="ckan search-index rebuild")
 
 
-def status_ok(cfg: StackConfig) -> bool:
-    status, body = http_get(f"{cfg.ckan_url}/api/3/action/status_show", timeout=10)
+def answers(url: str) -> bool:
+    """CKAN at `url` is up: status_show succeeds."""
+    status, body = http_get(f"{url}/api/3/action/status_show", timeout=10)
     return status == 200 and json.loads(body).get("success") is True
 
 
+def status_ok(cfg: StackConfig) -> bool:
+    return answers(cfg.ckan_url)
+
+
 def start(cfg: StackConfig) -> bool:
-    """Start gunicorn unless ours runs (as the right user); wait for status_show. True when
-    started now."""
-    pid_file = cfg.pid_file(NAME)
-    acct = account(cfg)
-    if running_as(pid_file, PROCESS_MARK, uid_of(acct), "CKAN"):
-        return False
+    """Start the portal's gunicorn unless it runs (as the right user); wait for status_show.
+    True when started now."""
     secure_files(cfg)
-    ensure_port_free("CKAN", cfg.ckan_port, "YBZ_STACK_CKAN_PORT")
+    return start_instance(cfg, portal(cfg))
+
+
+def start_instance(cfg: StackConfig, site: Instance) -> bool:
+    """gunicorn for one site unless it runs; wait for its status_show. True when started now."""
+    pid_file = cfg.pid_file(site.name)
+    acct = account(cfg)
+    if running_as(pid_file, PROCESS_MARK, uid_of(acct), site.label):
+        return False
+    ensure_port_free(site.label, site.port, site.port_variable)
     cmd = [
         str(cfg.ckan_venv / "bin" / "gunicorn"),
-        "--bind", f"127.0.0.1:{cfg.ckan_port}",
-        "--workers", str(cfg.ckan_workers),
+        "--bind", f"{HOST}:{site.port}",
+        "--workers", str(site.workers),
         "--timeout", "120",
         "--pythonpath", str(TEMPLATES),
-        "ckan_wsgi:application",
+        PROCESS_MARK,
     ]
-    env = {**(acct.environment(os.environ) if acct else os.environ), "CKAN_INI": str(cfg.ckan_ini)}
-    env.pop("VIRTUAL_ENV", None)
-    proc = start_daemon(cmd, pid_file, cfg.log_file(NAME), env=env, cwd=cfg.ckan_ini.parent,
-                        run_as=acct.popen_kwargs() if acct else None)
-    wait_until(lambda: status_ok(cfg), "CKAN status_show", timeout=180, proc=proc,
-               log_file=cfg.log_file(NAME))
+    proc = start_daemon(cmd, pid_file, cfg.log_file(site.name), env=daemon_env(cfg, site.ini),
+                        cwd=site.ini.parent, run_as=acct.popen_kwargs() if acct else None)
+    wait_until(lambda: answers(site.url), f"{site.label} status_show", timeout=180, proc=proc,
+               log_file=cfg.log_file(site.name))
     return True
 
 
@@ -268,10 +311,14 @@ def _stop(cfg: StackConfig) -> bool:
 
 
 def token_valid(cfg: StackConfig, token: str | None) -> bool:
-    """True when the token belongs to an active sysadmin (checked over the API, ~50 ms)."""
+    return sysadmin_token_valid(cfg.ckan_url, token)
+
+
+def sysadmin_token_valid(url: str, token: str | None) -> bool:
+    """True when the token belongs to the stack's active sysadmin at `url` (~50 ms)."""
     if not token:
         return False
-    req = urllib.request.Request(f"{cfg.ckan_url}/api/3/action/user_show?id={SYSADMIN}",
+    req = urllib.request.Request(f"{url}/api/3/action/user_show?id={SYSADMIN}",
                                  headers={"Authorization": token})
     try:
         with urllib.request.urlopen(req, timeout=10) as resp:
@@ -309,16 +356,23 @@ def bootstrap_organization(cfg: StackConfig, secrets: dict[str, str]) -> None:
 
 
 def _bootstrap(cfg: StackConfig, secrets: dict[str, str], new_token: bool) -> str | None:
-    """One CKAN process (~2 s); returns the new token when asked for one."""
-    what = f"CKAN: sysadmin {SYSADMIN}, organization {BUREAU_ORGANIZATION}" + (
+    return bootstrap_at(cfg, cfg.ckan_ini, secrets, BUREAU_ORGANIZATION, BUREAU_TITLE,
+                        new_token=new_token, label="CKAN")
+
+
+def bootstrap_at(cfg: StackConfig, ini: Path, secrets: dict[str, str], organization: str,
+                 organization_title: str, *, new_token: bool, label: str) -> str | None:
+    """Create/repair the sysadmin and `organization` (its admin) in one CKAN process (~2 s);
+    returns a new API token when asked for one."""
+    what = f"{label}: sysadmin {SYSADMIN}, organization {organization}" + (
         " + API token" if new_token else "")
     with step(what):
-        out = run([str(cfg.ckan_python), str(TEMPLATES / "ckan_bootstrap.py"), str(cfg.ckan_ini),
+        out = run([str(cfg.ckan_python), str(TEMPLATES / "ckan_bootstrap.py"), str(ini),
                    SYSADMIN, f"{SYSADMIN}@localhost.localdomain", secrets["admin_password"],
-                   BUREAU_ORGANIZATION, BUREAU_TITLE, "new-token" if new_token else "no-token"],
-                  "CKAN bootstrap", timeout=300, cwd=cfg.ckan_ini.parent, **as_account(cfg)).stdout
+                   organization, organization_title, "new-token" if new_token else "no-token"],
+                  "CKAN bootstrap", timeout=300, cwd=ini.parent, **as_account(cfg)).stdout
     try:
         token = json.loads(out.strip().splitlines()[-1])["token"]
     except (ValueError, KeyError, IndexError):
-        raise StackError(f"CKAN bootstrap printed no result: {out[-500:]!r}") from None
+        raise StackError(f"{label} bootstrap printed no result: {out[-500:]!r}") from None
     return token

@@ -19,7 +19,6 @@ for a changed configuration. As root they run as the service account, like gunic
 
 from __future__ import annotations
 
-import os
 import time
 from dataclasses import dataclass
 
@@ -76,8 +75,7 @@ def migrate(cfg: StackConfig, pg_port: int, database: str = postgres.CKAN_DB) ->
 
 
 def tables_exist(pg_port: int, database: str = postgres.CKAN_DB) -> bool:
-    out = postgres.psql(pg_port, "SELECT to_regclass('public.harvest_object') IS NOT NULL", db=database)
-    return out.strip() == "t"
+    return postgres.table_exists(pg_port, "harvest_object", database)
 
 
 def command(cfg: StackConfig, daemon: Daemon) -> list[str]:
@@ -92,8 +90,7 @@ def start(cfg: StackConfig, restart: bool = False) -> list[str]:
     """Start the daemons not running (all of them again when `restart`); wait until each has
     survived CKAN's start-up. Returns the names started."""
     acct = account(cfg)
-    env = {**(acct.environment(os.environ) if acct else os.environ), "CKAN_INI": str(cfg.ckan_ini)}
-    env.pop("VIRTUAL_ENV", None)
+    env = ckan.daemon_env(cfg, cfg.ckan_ini)
     if restart:
         stop(cfg)
     started: list[tuple[Daemon, psutil.Process]] = []

@@ -128,18 +128,24 @@ def ensure_databases(port: int, secrets: dict[str, str]) -> list[str]:
     wanted = {CKAN_DB: CKAN_ROLE, TEST_DB: TEST_ROLE}
     psql(port, _ensure_role_sql(CKAN_ROLE, secrets["ckan_db_password"])
          + _ensure_role_sql(TEST_ROLE, secrets["test_db_password"]))
-    existing = set(psql(port, "SELECT datname FROM pg_database").split())
-    created = []
-    for db, owner in wanted.items():
-        if db not in existing:
-            psql(port, f"CREATE DATABASE {db} OWNER {owner} ENCODING 'UTF8' TEMPLATE template0")
-            created.append(db)
-    return created
+    return [db for db, owner in wanted.items() if ensure_database(port, db, owner)]
 
 
-def ckan_db_initialised(port: int) -> bool:
-    out = psql(port, "SELECT to_regclass('public.package') IS NOT NULL", db=CKAN_DB)
-    return out.strip() == "t"
+def ensure_database(port: int, db: str, owner: str) -> bool:
+    """The database exists (UTF-8, owned by `owner`). True when created now."""
+    if db in psql(port, "SELECT datname FROM pg_database").split():
+        return False
+    psql(port, f"CREATE DATABASE {db} OWNER {owner} ENCODING 'UTF8' TEMPLATE template0")
+    return True
+
+
+def table_exists(port: int, table: str, db: str = CKAN_DB) -> bool:
+    return psql(port, f"SELECT to_regclass('public.{table}') IS NOT NULL", db=db).strip() == "t"
+
+
+def ckan_db_initialised(port: int, db: str = CKAN_DB) -> bool:
+    """CKAN's tables are there (`ckan db init` ran)."""
+    return table_exists(port, "package", db)
 
 
 def ckan_db_url(port: int, secrets: dict[str, str]) -> str:

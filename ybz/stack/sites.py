@@ -13,20 +13,18 @@ import hashlib
 import json
 import os
 import shutil
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
 from ybz.stack import ckan, extension, harvest_service, postgres
-from ybz.stack.config import HOST, SOLR_CORE, SYSADMIN, TEMPLATES, StackConfig, StackError
+from ybz.stack.config import HOST, SOLR_CORE, StackConfig, StackError
 from ybz.stack.envfile import read_env, write_env
-from ybz.stack.net import ensure_port_free, http_get
-from ybz.stack.procs import own_process, running_as, start_daemon, stop_process, wait_until
+from ybz.stack.net import http_get
+from ybz.stack.procs import own_process, stop_process
 from ybz.stack.progress import note, step
-from ybz.stack.service_account import account, hand_over, readable_by, uid_of
+from ybz.stack.service_account import account, hand_over, readable_by
 from ybz.stack.solr_security import basic_auth_header
 from ybz.stack.stack_secrets import load_or_create
-from ybz.stack.system import run
 
 # A stock CKAN: the plugins a default install enables, nothing of ours.
 STOCK_PLUGINS = "text_view image_view"
@@ -63,6 +61,10 @@ class Site:
     @property
     def process_name(self) -> str:
         return f"ckan-site-{self.name}"
+
+    def instance(self, cfg: StackConfig) -> ckan.Instance:
+        return ckan.Instance(self.process_name, f"CKAN site {self.name}", self.url(cfg), self.port(cfg),
+                             "YBZ_STACK_SITE_PORT_BASE", self.ini(cfg), self.workers)
 
 
 SITES = {
@@ -111,7 +113,9 @@ def up(cfg: StackConfig, site: Site) -> SiteInfo:
     storage.mkdir(parents=True, exist_ok=True)
     readable_by(cfg.root / "sites", acct, 0o750)
     readable_by(folder, acct, 0o750)
-    created = _ensure_database(cluster.port, site.database)
+    created = postgres.ensure_database(cluster.port, site.database, postgres.CKAN_ROLE)
+    if created:
+        note(f"PostgreSQL: created database {site.database}")
     _ensure_solr_core(cfg, site.solr_core)
     db_url = postgres.ckan_db_url(cluster.port, secrets).rsplit("/", 1)[0] + f"/{site.database}"
     text = ckan.ini_text(cfg, secrets, site_url=site.url(cfg), db_url=db_url,
@@ -125,7 +129,7 @@ def up(cfg: StackConfig, site: Site) -> SiteInfo:
         os.chmod(ini, 0o600)
     readable_by(ini, acct, 0o640)
     hand_over(storage, acct)
-    if created or not _initialised(cluster.port, site.database):
+    if created or not postgres.ckan_db_initialised(cluster.port, site.database):
         with step(f"CKAN site {site.name}: ckan db init"):
             cli(cfg, site, "db", "init", what="ckan db init")
     if "harvest" in site.plugins.split() and not harvest_service.tables_exist(cluster.port, site.database):
@@ -139,20 +143,22 @@ def up(cfg: StackConfig, site: Site) -> SiteInfo:
     with step(f"CKAN site {site.name} on {site.url(cfg)}"):
         if changed or stale:
             stop(cfg, site)
-        _start(cfg, site)
+        ckan.start_instance(cfg, site.instance(cfg))
     digest_file.write_text(digest + "\n")
     env = read_env(site.env_file(cfg))
     token = env.get("YBZ_SITE_API_TOKEN")
-    if not token or not _token_valid(site.url(cfg), token):
-        token = _bootstrap(cfg, site, secrets)
+    if not token or not ckan.sysadmin_token_valid(site.url(cfg), token):
+        token = ckan.bootstrap_at(cfg, ini, secrets, site.organization, site.organization_title,
+                                  new_token=True, label=f"CKAN site {site.name}")
+        if not token:
+            raise StackError(f"CKAN site {site.name}: the bootstrap issued no API token")
         write_env(site.env_file(cfg), {"YBZ_SITE_URL": site.url(cfg), "YBZ_SITE_API_TOKEN": token})
     return SiteInfo(site.name, site.url(cfg), token, ini)
 
 
 def cli(cfg: StackConfig, site: Site, *args: str, what: str) -> str:
     """A `ckan` command against the site's ini, as the service account."""
-    return run([str(cfg.ckan_venv / "bin" / "ckan"), "-c", str(site.ini(cfg)), *args], what,
-               timeout=600, cwd=site.folder(cfg), **ckan.as_account(cfg)).stdout
+    return ckan.cli_at(cfg, site.ini(cfg), *args, what=what)
 
 
 def stop(cfg: StackConfig, site: Site) -> bool:
@@ -166,70 +172,6 @@ def stop(cfg: StackConfig, site: Site) -> bool:
 
 def stop_all(cfg: StackConfig) -> list[str]:
     return [site.process_name for site in SITES.values() if stop(cfg, site)]
-
-
-def running(cfg: StackConfig, site: Site) -> bool:
-    return own_process(cfg.pid_file(site.process_name), ckan.PROCESS_MARK) is not None
-
-
-def _start(cfg: StackConfig, site: Site) -> None:
-    pid_file = cfg.pid_file(site.process_name)
-    acct = account(cfg)
-    if running_as(pid_file, ckan.PROCESS_MARK, uid_of(acct), f"CKAN site {site.name}"):
-        return
-    ensure_port_free(f"CKAN site {site.name}", site.port(cfg), "YBZ_STACK_SITE_PORT_BASE")
-    cmd = [str(cfg.ckan_venv / "bin" / "gunicorn"), "--bind", f"{HOST}:{site.port(cfg)}",
-           "--workers", str(site.workers), "--timeout", "120", "--pythonpath", str(TEMPLATES),
-           ckan.PROCESS_MARK]
-    env = {**(acct.environment(os.environ) if acct else os.environ), "CKAN_INI": str(site.ini(cfg))}
-    env.pop("VIRTUAL_ENV", None)
-    proc = start_daemon(cmd, pid_file, cfg.log_file(site.process_name), env=env,
-                        cwd=site.folder(cfg), run_as=acct.popen_kwargs() if acct else None)
-    wait_until(lambda: _status_ok(site.url(cfg)), f"CKAN site {site.name} status_show",
-               timeout=180, proc=proc, log_file=cfg.log_file(site.process_name))
-
-
-def _status_ok(url: str) -> bool:
-    status, body = http_get(f"{url}/api/3/action/status_show", timeout=10)
-    return status == 200 and json.loads(body).get("success") is True
-
-
-def _token_valid(url: str, token: str) -> bool:
-    req = urllib.request.Request(f"{url}/api/3/action/user_show?id={SYSADMIN}",
-                                 headers={"Authorization": token})
-    try:
-        with urllib.request.urlopen(req, timeout=10) as resp:
-            return bool(json.loads(resp.read())["result"].get("sysadmin"))
-    except (OSError, ValueError, KeyError):
-        return False
-
-
-def _bootstrap(cfg: StackConfig, site: Site, secrets: dict[str, str]) -> str:
-    with step(f"CKAN site {site.name}: sysadmin {SYSADMIN} + API token"):
-        out = run([str(cfg.ckan_python), str(TEMPLATES / "ckan_bootstrap.py"), str(site.ini(cfg)),
-                   SYSADMIN, f"{SYSADMIN}@localhost.localdomain", secrets["admin_password"],
-                   site.organization, site.organization_title, "new-token"],
-                  "CKAN bootstrap", timeout=300, cwd=site.folder(cfg),
-                  **ckan.as_account(cfg)).stdout
-    try:
-        return str(json.loads(out.strip().splitlines()[-1])["token"])
-    except (ValueError, KeyError, IndexError):
-        raise StackError(f"CKAN site {site.name}: bootstrap printed no token: {out[-500:]!r}") from None
-
-
-def _ensure_database(port: int, database: str) -> bool:
-    existing = set(postgres.psql(port, "SELECT datname FROM pg_database").split())
-    if database in existing:
-        return False
-    postgres.psql(port, f"CREATE DATABASE {database} OWNER {postgres.CKAN_ROLE} ENCODING 'UTF8' "
-                        "TEMPLATE template0")
-    note(f"PostgreSQL: created database {database}")
-    return True
-
-
-def _initialised(port: int, database: str) -> bool:
-    out = postgres.psql(port, "SELECT to_regclass('public.package') IS NOT NULL", db=database)
-    return out.strip() == "t"
 
 
 def _ensure_solr_core(cfg: StackConfig, core: str) -> None:

@@ -214,10 +214,10 @@ def status(cfg: StackConfig) -> list[ServiceStatus]:
                                   proc.pid if proc else None, f"redis queue ({HOST}:{cfg.redis_port})",
                                   _username(proc) if proc else None))
     for site in sites.SITES.values():
-        if sites.running(cfg, site):
-            rows.append(ServiceStatus(site.process_name, "running",
-                                      read_pid(cfg.pid_file(site.process_name)),
-                                      f"{HOST}:{site.port(cfg)}"))
+        site_proc = own_process(cfg.pid_file(site.process_name), ckan.PROCESS_MARK)
+        if site_proc is not None:
+            rows.append(ServiceStatus(site.process_name, "running", site_proc.pid,
+                                      f"{HOST}:{site.port(cfg)}", _username(site_proc)))
     clusters = postgres.clusters()
     if clusters:
         c = postgres.newest(clusters)
