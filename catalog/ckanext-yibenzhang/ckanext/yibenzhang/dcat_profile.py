@@ -16,6 +16,7 @@ from ckan.plugins import toolkit
 from ckanext.dcat.profiles import RDFProfile
 from ckanext.yibenzhang import dcat_graph, dcat_vocab, portal
 from ckanext.yibenzhang.dcat_graph import CatalogSettings
+from ckanext.yibenzhang.labels import bureau_organization
 from ckanext.yibenzhang.licenses import license_iri
 from rdflib import URIRef
 
@@ -26,8 +27,8 @@ DEFAULT_DESCRIPTION_EN = ("The public data resources registered by Nantong's dep
                           "Municipal Data Bureau: open, sharing and authorized-operation catalogs.")
 # The portal's names of the catalog and of the bureau (the home page shows the same ones);
 # read in both languages here, whatever the request's locale.
-CATALOG_NAME = "ckanext.yibenzhang.catalog_name"
-BUREAU_NAME = "ckanext.yibenzhang.bureau_name"
+CATALOG_NAME = portal.CATALOG_NAME_OPTION
+BUREAU_NAME = portal.BUREAU_NAME_OPTION
 
 
 def _option(key: str, default: str = "") -> str:
@@ -49,7 +50,7 @@ def settings_from_config() -> CatalogSettings:
         catalog_description_en=_option("description_en", DEFAULT_DESCRIPTION_EN),
         publisher_name=_config(BUREAU_NAME, portal.DEFAULT_BUREAU_NAME),
         publisher_name_en=_config(BUREAU_NAME + "_en", portal.DEFAULT_BUREAU_NAME_EN),
-        publisher_organization=str(toolkit.config.get("ckanext.yibenzhang.bureau_organization") or "data-bureau"),
+        publisher_organization=bureau_organization(),
         publisher_code=_option("publisher_code"),
         contact_name=_option("contact_name"),
         contact_email=_option("contact_email"),

@@ -1,8 +1,8 @@
 """Who answers for a department (`h.ybz_department_contact`): its 首席数据官 and a contact
 address, for the department page and the dataset page's sidebar.
 
-CKAN is the identity provider: a department's CDOs are the admins of its organization (the
-stack's sysadmin, an admin of every organization it created, is not one). CKAN shows member
+CKAN is the identity provider: a department's CDOs are the admins of its organization (a
+sysadmin, such as the stack's, an admin of every organization it created, is not one). CKAN shows member
 lists to members only, so the names are read with the site's authority and only display names
 leave this module — never user ids, e-mails of accounts or other members. The contact address
 is the department's published one: the organization's `contact_email` extra when the
@@ -17,7 +17,6 @@ from typing import Any
 
 from ckan.plugins import toolkit
 
-STACK_SYSADMIN = "ybz_admin"
 # Every dataset page's sidebar shows its department's contact; looking it up costs ~40 ms (a
 # search, the member list, a user per admin) and it changes rarely: kept a few minutes per
 # process. A new CDO shows within CONTACT_TTL_S.
@@ -32,18 +31,19 @@ def _site_context() -> dict[str, Any]:
 
 def chief_data_officers(org_id: str) -> list[str]:
     """Display names of the organization's admins who are people of the department."""
+    context = _site_context()
     try:
         members = toolkit.get_action("member_list")(
-            _site_context(), {"id": org_id, "object_type": "user", "capacity": "admin"})
+            dict(context), {"id": org_id, "object_type": "user", "capacity": "admin"})
     except (toolkit.ObjectNotFound, toolkit.ValidationError):
         return []
     names = []
     for user_id, _type, _capacity in members:
         try:
-            user = toolkit.get_action("user_show")(_site_context(), {"id": user_id})
+            user = toolkit.get_action("user_show")(dict(context), {"id": user_id})
         except toolkit.ObjectNotFound:
             continue
-        if user.get("sysadmin") or user.get("name") == STACK_SYSADMIN or user.get("state") != "active":
+        if user.get("sysadmin") or user.get("state") != "active":
             continue
         names.append(str(user.get("fullname") or user.get("display_name") or user["name"]))
     return sorted(names)

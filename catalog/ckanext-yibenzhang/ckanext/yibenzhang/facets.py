@@ -24,7 +24,6 @@ CATEGORY_ITEM = "category_item"
 CATEGORY_CLASS = "category_class"
 # Facets whose values are choices of catalog/ckan_schema/dataset.yaml.
 CHOICE_FIELDS = ("security_level", "share_type", "open_type", "update_cycle", "freshness")
-FILE_TYPE_PREFIX = "http://publications.europa.eu/resource/authority/file-type/"
 
 
 def category_labels() -> dict[str, str]:
@@ -47,7 +46,7 @@ def category_label(code: str) -> str:
 def format_label(value: str | None) -> str:
     """A resource format as people know it (CSV, Parquet), also when stored as an EU file-type IRI."""
     text = str(value or "").strip()
-    if text.startswith("http"):  # an IRI such as FILE_TYPE_PREFIX + "CSV": its last segment
+    if text.startswith("http"):  # an EU file-type IRI (…/file-type/CSV): its last segment
         text = text.rstrip("/").rsplit("/", 1)[-1]
     return "Parquet" if text.upper() == "PARQUET" else text.upper()
 

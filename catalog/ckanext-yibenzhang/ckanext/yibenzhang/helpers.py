@@ -12,6 +12,7 @@ from ckanext.yibenzhang import portal
 from ckanext.yibenzhang.api_client import ApiError, ApiUnavailable, GovernanceApi
 from ckanext.yibenzhang.claims import claims_of
 from ckanext.yibenzhang.labels import bureau_organization
+from ckanext.yibenzhang.portal_text import DEPARTMENT_PREFIX
 
 AUDIT_HEAD_OPTION = "ckanext.yibenzhang.audit_head"
 
@@ -92,8 +93,9 @@ def roles() -> dict[str, Any]:
     dashboards and tickets to department users and stewards."""
     memberships = my_claims()["memberships"]
     steward = memberships.get(bureau_organization()) == "admin"
-    cdo = any(org.startswith("dept-") and cap == "admin" for org, cap in memberships.items())
-    departments = sorted(org.removeprefix("dept-") for org in memberships if org.startswith("dept-"))
+    prefix = DEPARTMENT_PREFIX
+    cdo = any(org.startswith(prefix) and cap == "admin" for org, cap in memberships.items())
+    departments = sorted(org.removeprefix(prefix) for org in memberships if org.startswith(prefix))
     return {"steward": steward, "cdo": cdo, "approver": steward or cdo, "departments": departments,
             "department_user": bool(departments), "governance": steward or bool(departments)}
 

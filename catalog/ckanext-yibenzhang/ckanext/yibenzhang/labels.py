@@ -17,12 +17,12 @@ from ckan.plugins import toolkit
 
 from ckanext.yibenzhang.api_client import ApiError, ApiUnavailable, GovernanceApi
 from ckanext.yibenzhang.claims import claims_of
+from ckanext.yibenzhang.portal_text import DEPARTMENT_PREFIX
 
 log = logging.getLogger(__name__)
 
 SHARE_LABEL = "ybz-share"
 LICENSE_LABEL = "ybz-license"
-DEPARTMENT_PREFIX = "dept-"
 TRUE_TEXTS = {"true", "1", "yes", "t", "y"}
 
 

@@ -19,6 +19,7 @@ log = logging.getLogger(__name__)
 _ = toolkit._
 
 CATALOG_NAME_OPTION = "ckanext.yibenzhang.catalog_name"
+BUREAU_NAME_OPTION = "ckanext.yibenzhang.bureau_name"
 DEFAULT_CATALOG_NAME = "南通市公共数据资源目录"
 DEFAULT_CATALOG_NAME_EN = "Nantong Public Data Resource Catalog"
 DEFAULT_BUREAU_NAME = "南通市数据局"
@@ -46,7 +47,7 @@ def catalog_name() -> str:
 
 
 def bureau_name() -> str:
-    return _named("ckanext.yibenzhang.bureau_name", DEFAULT_BUREAU_NAME, DEFAULT_BUREAU_NAME_EN)
+    return _named(BUREAU_NAME_OPTION, DEFAULT_BUREAU_NAME, DEFAULT_BUREAU_NAME_EN)
 
 
 def _search(fq: str = "", **params: Any) -> dict[str, Any]:
@@ -55,7 +56,6 @@ def _search(fq: str = "", **params: Any) -> dict[str, Any]:
                                                      **params})
 
 
-DEPARTMENT_PREFIX = "dept-"
 
 
 def home() -> dict[str, Any]:
@@ -68,7 +68,7 @@ def home() -> dict[str, Any]:
                           for i in found_facets.get("organization", {}).get("items", [])
                           # Departments are the dept-<code> organizations (the bureau's and any
                           # other organization are not providers).
-                          if i.get("count") and str(i.get("name", "")).startswith(DEPARTMENT_PREFIX)),
+                          if i.get("count") and str(i.get("name", "")).startswith(portal_text.DEPARTMENT_PREFIX)),
                          key=lambda d: (-d["count"], d["title"]))
     public = _search(rows=0, fq="capacity:public")["count"]
     since = portal_text.month_start_utc(datetime.now(UTC))

@@ -9,6 +9,8 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 CITY_TIME = timezone(timedelta(hours=8))  # Asia/Shanghai has no daylight saving
+# A department's CKAN organization is `dept-<provider code>` (catalog/mapping.py names them).
+DEPARTMENT_PREFIX = "dept-"
 
 # The 类 and 项 of the city's catalog tree (yibenzhang/categories.py; a test keeps them equal:
 # CKAN's venv cannot import the project).
@@ -96,8 +98,8 @@ def _number(value: Any) -> str:
 
 def department_code(org_name: str | None) -> str | None:
     """`dept-<code>` → code (the provider code of a department's organization); else None."""
-    if org_name and org_name.startswith("dept-") and len(org_name) > len("dept-"):
-        return org_name.removeprefix("dept-")
+    if org_name and org_name.startswith(DEPARTMENT_PREFIX) and len(org_name) > len(DEPARTMENT_PREFIX):
+        return org_name.removeprefix(DEPARTMENT_PREFIX)
     return None
 
 
