@@ -7,7 +7,7 @@ can never change a record by accident. `as_dict()` gives the JSON shape of `--js
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from yibenzhang.contracts.model import Contract
@@ -18,19 +18,30 @@ def iso(value: datetime | None) -> str | None:
     return value.isoformat(timespec="seconds") if value else None
 
 
-class _AsDict:
-    def as_dict(self) -> dict[str, Any]:
-        return _jsonable(asdict(self))  # type: ignore[call-overload]
-
-
-def _jsonable(value: Any) -> Any:
+def jsonable(value: Any) -> Any:
+    """A view's value in its JSON shape: timestamps and dates as ISO text, containers walked."""
     if isinstance(value, datetime):
         return iso(value)
+    if isinstance(value, date):
+        return value.isoformat()
     if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
+        return {k: jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
+        return [jsonable(v) for v in value]
     return value
+
+
+class _AsDict:
+    def as_dict(self) -> dict[str, Any]:
+        return jsonable(asdict(self))  # type: ignore[call-overload]
+
+
+class JsonView:
+    """Mixin of the services' frozen views (governance, tickets): `as_json()` is what the API
+    returns."""
+
+    def as_json(self) -> dict[str, Any]:
+        return jsonable(asdict(self))  # type: ignore[call-overload]
 
 
 # ------------------------------------------------------------------------------- registry

@@ -6,33 +6,17 @@ in JSON; labels are Chinese.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from yibenzhang.facts import JsonView
 from yibenzhang.governance.states import LicenseeState, RequestKind, RequestPath, RequestState
 from yibenzhang.registry.models import AccessRequest, AuditLog, Delivery, LicenseeProfile, RequestTransition
 
 
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.isoformat(timespec="seconds")
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    return value
-
-
-class _Json:
-    def as_json(self) -> dict[str, Any]:
-        return _jsonable(asdict(self))  # type: ignore[call-overload]
-
-
 @dataclass(frozen=True)
-class LicenseeView(_Json):
+class LicenseeView(JsonView):
     user: str
     enterprise_name: str
     uscc: str
@@ -55,7 +39,7 @@ def licensee_view(row: LicenseeProfile) -> LicenseeView:
 
 
 @dataclass(frozen=True)
-class TransitionView(_Json):
+class TransitionView(JsonView):
     from_state: str | None
     to_state: str
     to_label: str
@@ -66,7 +50,7 @@ class TransitionView(_Json):
 
 
 @dataclass(frozen=True)
-class DeliveryView(_Json):
+class DeliveryView(JsonView):
     ledger_version: str
     rows: int
     parquet_bytes: int
@@ -77,7 +61,7 @@ class DeliveryView(_Json):
 
 
 @dataclass(frozen=True)
-class RequestView(_Json):
+class RequestView(JsonView):
     id: int
     kind: str
     kind_label: str
@@ -135,7 +119,7 @@ def request_view(row: AccessRequest, resource_name: str, actions: list[str]) -> 
 
 
 @dataclass(frozen=True)
-class AuditEntryView(_Json):
+class AuditEntryView(JsonView):
     seq: int
     at: datetime
     actor: str
@@ -154,7 +138,7 @@ def audit_entry_view(row: AuditLog) -> AuditEntryView:
 
 
 @dataclass(frozen=True)
-class ColumnChoice(_Json):
+class ColumnChoice(JsonView):
     """One column as the caller may request it."""
 
     name: str
@@ -166,7 +150,7 @@ class ColumnChoice(_Json):
 
 
 @dataclass(frozen=True)
-class Requestability(_Json):
+class Requestability(JsonView):
     """May the caller request this resource, how, and which columns and filters it may ask for."""
 
     resource_id: str

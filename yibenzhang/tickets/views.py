@@ -6,10 +6,11 @@ Timestamps are ISO text in JSON, labels Chinese; `overdue` is computed (not clos
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from yibenzhang.facts import JsonView
 from yibenzhang.registry.models import QualityTicket, TicketException, TicketNotification, TicketTransition
 from yibenzhang.tickets.states import (
     CloseReason,
@@ -19,21 +20,6 @@ from yibenzhang.tickets.states import (
     TicketSeverity,
     TicketState,
 )
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.isoformat(timespec="seconds")
-    if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    return value
-
-
-class _Json:
-    def as_json(self) -> dict[str, Any]:
-        return _jsonable(asdict(self))  # type: ignore[call-overload]
 
 
 def _label(enum: Any, value: str | None) -> str | None:
@@ -47,7 +33,7 @@ def is_overdue(ticket: QualityTicket, now: datetime) -> bool:
 
 
 @dataclass(frozen=True)
-class TransitionView(_Json):
+class TransitionView(JsonView):
     from_state: str | None
     to_state: str
     to_state_label: str
@@ -64,7 +50,7 @@ def transition_view(t: TicketTransition) -> TransitionView:
 
 
 @dataclass(frozen=True)
-class ExceptionView(_Json):
+class ExceptionView(JsonView):
     id: int
     resolution: str
     resolution_label: str
@@ -82,7 +68,7 @@ def exception_view(e: TicketException) -> ExceptionView:
 
 
 @dataclass(frozen=True)
-class TicketView(_Json):
+class TicketView(JsonView):
     id: int
     dataset_id: str
     dataset_name: str
@@ -129,7 +115,7 @@ def ticket_view(t: QualityTicket, now: datetime, name: str | None = None, action
 
 
 @dataclass(frozen=True)
-class NotificationView(_Json):
+class NotificationView(JsonView):
     id: int
     ticket_id: int
     event: str
