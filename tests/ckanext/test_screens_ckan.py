@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+import requests
 import screens
 from screens import SHOTS, Browser, log_in, login, read_dom
 
@@ -180,6 +181,21 @@ def test_ticket_list_detail_and_notifications(portal):
     notes = shoot(portal, "cdo", "/yibenzhang/notifications", "notifications", charts=False)
     assert "消息通知" in notes["h1"][-1] and "全部标为已读" in notes["text"] and f"#{ticket.id}" in notes["text"]
     assert_chinese(notes)
+
+
+def test_ticket_rows_are_exported_through_the_portal_as_csv(portal):
+    """The portal relays the API's CSV of a ticket's affected rows: its CDO gets them, an
+    anonymous visitor does not."""
+    (ticket,) = portal["ticket"]
+    url = f"{portal['url']}/yibenzhang/tickets/{ticket.id}/export"
+    answer = login(portal["url"], portal["cdo"].name, portal["cdo"].password).get(url, timeout=60)
+    assert answer.status_code == 200, f"the CDO's export: {answer.status_code} {answer.text[:300]}"
+    assert answer.headers["Content-Type"].startswith("text/csv"), answer.headers["Content-Type"]
+    assert "attachment" in answer.headers["Content-Disposition"] and "no-store" in answer.headers["Cache-Control"]
+    assert answer.content.decode("utf-8-sig").splitlines(), "the CSV has at least its header"
+    anonymous = requests.get(url, timeout=60, allow_redirects=False)
+    assert anonymous.status_code != 200 or "text/csv" not in anonymous.headers.get("Content-Type", ""), (
+        "an anonymous visitor must not get a department's affected rows")
 
 
 def test_dataset_page_shows_the_quality_history_and_open_tickets(portal):

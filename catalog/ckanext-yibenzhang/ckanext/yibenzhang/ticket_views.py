@@ -7,13 +7,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, request, stream_with_context
+from flask import request
 
 from ckan.plugins import toolkit
 
 from ckanext.yibenzhang import helpers
 from ckanext.yibenzhang.api_client import ApiError, GovernanceApi
-from ckanext.yibenzhang.views import blueprint, page
+from ckanext.yibenzhang.views import blueprint, page, relay_file
 
 _ = toolkit._
 h = toolkit.h
@@ -80,20 +80,7 @@ def ticket_act(ticket_id: str, action: str) -> Any:
 def ticket_export(ticket_id: str) -> Any:
     """Every affected row as CSV, streamed from the API (which authorizes the caller)."""
     upstream, chunks = GovernanceApi().ticket_export(ticket_id)
-    headers = {
-        "Content-Type": upstream.headers.get("Content-Type", "text/csv; charset=utf-8"),
-        "Content-Disposition": upstream.headers.get("Content-Disposition",
-                                                    f'attachment; filename="ticket-{ticket_id}.csv"'),
-        "Cache-Control": "no-store",
-    }
-
-    def relay():
-        try:
-            yield from chunks
-        finally:
-            upstream.close()
-
-    return Response(stream_with_context(relay()), headers=headers)
+    return relay_file(upstream, chunks, "text/csv; charset=utf-8", f"ticket-{ticket_id}.csv")
 
 
 @page

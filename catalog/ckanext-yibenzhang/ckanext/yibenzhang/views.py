@@ -158,10 +158,15 @@ def download(request_id: str, fmt: str) -> Any:
     if fmt not in FORMATS:
         toolkit.abort(404, _("Unknown format"))
     upstream, chunks = GovernanceApi().download(request_id, fmt)
+    return relay_file(upstream, chunks, FORMATS[fmt], f"request-{request_id}.{fmt}")
+
+
+def relay_file(upstream: Any, chunks: Any, content_type: str, filename: str) -> Response:
+    """Stream a file the API serves to the browser as it comes (never whole in memory), with the
+    API's type, name and length, and close the upstream answer however the download ends."""
     headers = {
-        "Content-Type": upstream.headers.get("Content-Type", FORMATS[fmt]),
-        "Content-Disposition": upstream.headers.get(
-            "Content-Disposition", f'attachment; filename="request-{request_id}.{fmt}"'),
+        "Content-Type": upstream.headers.get("Content-Type", content_type),
+        "Content-Disposition": upstream.headers.get("Content-Disposition", f'attachment; filename="{filename}"'),
         "Cache-Control": "no-store",
     }
     if upstream.headers.get("Content-Length"):
