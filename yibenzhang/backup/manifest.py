@@ -22,6 +22,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from yibenzhang.durable import fsync_path
+
 FORMAT = "ybz-backup/1"
 MANIFEST = "manifest.json"
 DIR_MODE = 0o700
@@ -63,7 +65,7 @@ def staging_folder(target: Path) -> Iterator[Path]:
         if target.exists():
             target.rmdir()  # the empty folder the operator prepared
         staging.rename(target)
-        _fsync_dir(target.parent)
+        fsync_path(target.parent)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
@@ -83,8 +85,7 @@ def inventory(root: Path) -> dict[str, dict[str, Any]]:
             if rel == MANIFEST:
                 continue
             os.chmod(path, FILE_MODE)
-            with open(path, "rb") as f:
-                os.fsync(f.fileno())
+            fsync_path(path)
             files[rel] = {"size": path.stat().st_size, "sha256": sha256_file(path)}
     return files
 
@@ -101,7 +102,7 @@ def write_manifest(root: Path, manifest: dict[str, Any]) -> dict[str, Any]:
         f.write("\n")
         f.flush()
         os.fsync(f.fileno())
-    _fsync_dir(Path(root))
+    fsync_path(Path(root))
     return manifest
 
 
@@ -147,10 +148,3 @@ def _mismatches(root: Path, files: dict[str, Any]) -> list[str]:
             problems.append(f"清单之外的文件 {rel}")
     return problems
 
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

@@ -37,6 +37,7 @@ import duckdb
 from yibenzhang.contracts.model import Column, Contract, Masking
 from yibenzhang.duckdb_sql import path_literal, string_list
 from yibenzhang.duckdb_sql import quote_column as qc
+from yibenzhang.durable import fsync_path
 from yibenzhang.governance.masking import default_masking, mask_sql
 from yibenzhang.ledger.layout import current_version_dir, version_files_glob
 from yibenzhang.settings import PRIVATE_FILE, HomeAccess, Settings, home_access
@@ -235,13 +236,13 @@ def build_delivery(settings: Settings, spec: DeliverySpec) -> DeliveryFiles:
             rows = _write_extract(settings, spec, source, tmp)
             for name in (PARQUET_NAME, CSV_NAME):
                 _seal(tmp / name)
-            _fsync_dir(tmp)
+            fsync_path(tmp)
             final = parent / version
             _replace_dir(tmp, final)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
-        _fsync_dir(parent)
+        fsync_path(parent)
         _remove_others(parent, keep=version)
         return _describe(final, version, rows)
 
@@ -318,19 +319,7 @@ def _seal(path: Path) -> None:
     """The home's file mode (owner only, or owner and the home's group, as the folder it was
     written in), and on disk before the folder is renamed into place."""
     os.chmod(path, home_access(path.parent).file_mode)
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    fsync_path(path)
 
 
 def _replace_dir(tmp: Path, final: Path) -> None:
