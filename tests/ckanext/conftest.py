@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from ckan_fields import required_fields
 
 EXTENSION = Path(__file__).resolve().parents[2] / "catalog" / "ckanext-yibenzhang"
 if str(EXTENSION) not in sys.path:
@@ -27,13 +28,8 @@ DATA_ITEMS = [
 def dataset_fields(code: str, open_type: str = "none", security_level: str = "general") -> dict:
     """The required fields of catalog/ckan_schema/dataset.yaml, valid values (a public dataset
     must be general and open: CKAN refuses anything else)."""
-    return {
-        "resource_code": code, "category": "101002", "resource_attribute": "base",
-        "provider": "南通市测试局", "provider_code": "320600", "format": "spreadsheet",
-        "share_type": "conditional", "share_condition": "仅限政务用途", "open_type": open_type,
-        "update_cycle": "monthly", "security_level": security_level, "summary": "一本账扩展测试用的数据资源",
-        "data_items": json.dumps(DATA_ITEMS, ensure_ascii=False),
-    }
+    return {**required_fields(code, open_type=open_type, security_level=security_level),
+            "summary": "一本账扩展测试用的数据资源", "data_items": json.dumps(DATA_ITEMS, ensure_ascii=False)}
 
 
 @dataclass

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 import pytest
+from ckan_fields import required_fields
 
 
 @pytest.fixture(scope="module")
@@ -37,16 +38,4 @@ def search_org(sysadmin):
 @pytest.fixture(scope="module")
 def valid_fields() -> dict:
     """The required GB/T 21063 fields of catalog/ckan_schema/dataset.yaml, valid values."""
-    return {
-        "resource_code": "TEST-SEARCH",
-        "category": "101002",
-        "resource_attribute": "base",
-        "provider": "南通市测试局",
-        "provider_code": "320600",
-        "format": "spreadsheet",
-        "share_type": "conditional",
-        "share_condition": "仅限政务用途",
-        "open_type": "none",
-        "update_cycle": "monthly",
-        "security_level": "general",
-    }
+    return required_fields("TEST-SEARCH", open_type="none")

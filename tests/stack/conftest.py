@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 import pytest
+from ckan_fields import required_fields
 
 
 @pytest.fixture(scope="session")
@@ -30,16 +31,4 @@ def test_org(ckan):
 @pytest.fixture
 def valid_fields() -> dict:
     """The required GB/T 21063 fields of catalog/ckan_schema/dataset.yaml, valid values."""
-    return {
-        "resource_code": "TEST-0001",
-        "category": "101002",
-        "resource_attribute": "base",
-        "provider": "南通市测试局",
-        "provider_code": "320600",
-        "format": "spreadsheet",
-        "share_type": "conditional",
-        "share_condition": "仅限政务用途",
-        "open_type": "unconditional",  # public datasets must be open (extension rule)
-        "update_cycle": "monthly",
-        "security_level": "general",
-    }
+    return required_fields("TEST-0001", open_type="unconditional")  # public datasets must be open (extension rule)
