@@ -13,17 +13,23 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 
-class _In(BaseModel):
+class Body(BaseModel):
+    """A request body: an unknown field is a 422, not silently dropped."""
+
     model_config = ConfigDict(extra="forbid")
 
 
-class _Out(BaseModel):
+class Answer(BaseModel):
+    """An answer: the service's view may carry more than the schema documents."""
+
     model_config = ConfigDict(extra="allow")
+
+
 
 
 # --- bodies ---------------------------------------------------------------------------------
 
-class LicenseeApplication(_In):
+class LicenseeApplication(Body):
     enterprise_name: str = Field(min_length=1, max_length=200, description="企业名称")
     uscc: str = Field(min_length=1, max_length=32, description="统一社会信用代码（18 位）")
     contact_name: str = Field(min_length=1, max_length=100, description="联系人")
@@ -31,22 +37,22 @@ class LicenseeApplication(_In):
     contact_email: str = Field(min_length=1, max_length=200, description="联系邮箱")
 
 
-class VerifyDecision(_In):
+class VerifyDecision(Body):
     approve: bool = Field(description="true：核验通过；false：不通过")
     reason: str | None = Field(default=None, max_length=2000, description="理由（不通过时必填）")
 
 
-class PlacementDecision(_In):
+class PlacementDecision(Body):
     placed: bool = Field(description="true：纳入授权运营；false：移出")
     reason: str | None = Field(default=None, max_length=2000, description="依据或理由")
 
 
-class RowFilterIn(_In):
+class RowFilterIn(Body):
     column: str = Field(min_length=1, description="按行政区划代码筛选的列（codeRule district_code）")
     values: list[str] = Field(min_length=1, description="行政区划代码")
 
 
-class RequestIn(_In):
+class RequestIn(Body):
     resource: str = Field(min_length=1, description="信息资源代码或数据集标识")
     purpose: str = Field(min_length=1, max_length=2000, description="用途")
     columns: list[str] | None = Field(default=None, description="申请的数据项；缺省为授权可含的全部数据项")
@@ -57,7 +63,7 @@ class RequestIn(_In):
     department: str | None = Field(default=None, description="提出申请的部门（提供方代码）；用户属于多个部门时必填")
 
 
-class ReasonIn(_In):
+class ReasonIn(Body):
     reason: str | None = Field(default=None, max_length=2000, description="理由（驳回、拒绝、撤销时必填）")
 
 
@@ -67,7 +73,7 @@ class Health(BaseModel):
     ok: bool
 
 
-class LicenseeProfile(_Out):
+class LicenseeProfile(Answer):
     user: str = Field(description="CKAN 用户名")
     enterprise_name: str
     uscc: str
@@ -78,14 +84,14 @@ class LicenseeProfile(_Out):
     reason: str | None = None
 
 
-class Me(_Out):
+class Me(Answer):
     user: str | None = Field(description="CKAN 用户名；null 表示匿名")
     roles: list[str]
     departments: list[str] = Field(description="所属部门的提供方代码")
     licensee: LicenseeProfile | None = None
 
 
-class ColumnOption(_Out):
+class ColumnOption(Answer):
     name: str
     label: str | None = None
     personal_info: str | None = Field(default=None, description="none | personal 个人信息 | sensitive 敏感个人信息")
@@ -94,7 +100,7 @@ class ColumnOption(_Out):
     reason: str | None = None
 
 
-class Requestability(_Out):
+class Requestability(Answer):
     kind: str | None = Field(description="share 部门共享 | license 授权运营 | null（不能申请）")
     allowed: bool
     reason: str | None = None
@@ -104,14 +110,14 @@ class Requestability(_Out):
     filter_values: dict[str, Any] = {}
 
 
-class Placement(_Out):
+class Placement(Answer):
     resource_id: str = Field(description="数据集标识")
     resource_code: str | None = Field(default=None, description="信息资源代码")
     placed: bool | None = None
     reason: str | None = None
 
 
-class Transition(_Out):
+class Transition(Answer):
     from_state: str | None = None
     to_state: str | None = None
     actor: str | None = None
@@ -119,14 +125,14 @@ class Transition(_Out):
     reason: str | None = None
 
 
-class Delivery(_Out):
+class Delivery(Answer):
     ledger_version: str
     rows: int
     parquet_sha256: str | None = None
     csv_sha256: str | None = None
 
 
-class AccessRequest(_Out):
+class AccessRequest(Answer):
     id: int
     kind: str = Field(description="share 部门共享 | license 授权运营")
     state: str = Field(description="submitted | consented | approved | active | expired | revoked | rejected | withdrawn")
@@ -139,7 +145,7 @@ class AccessRequest(_Out):
     actions: list[str] = Field(default=[], description="调用者下一步可执行的操作")
 
 
-class AuditEntry(_Out):
+class AuditEntry(Answer):
     seq: int
     at: datetime | str
     actor: str
@@ -157,7 +163,7 @@ class FirstBad(BaseModel):
     reason: str
 
 
-class AuditReport(_Out):
+class AuditReport(Answer):
     ok: bool
     entries: int
     first_bad: FirstBad | None

@@ -13,9 +13,10 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from yibenzhang.api.downloads import content_disposition
+from yibenzhang.api.models import Answer, Body
 from yibenzhang.governance.identity import Principal
 
 TAG = {"name": "问题工单", "description": "数据质量问题工单：部门确认、整改、异议，运行复核关闭；导出与通知"}
@@ -29,25 +30,19 @@ ACTION_SUMMARIES = {
 }
 
 
-class _In(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
-class _Out(BaseModel):
-    model_config = ConfigDict(extra="allow")
-
-
-class TicketActionIn(_In):
+class TicketActionIn(Body):
     reason: str | None = Field(default=None, max_length=2000, description="理由（异议、接受、驳回时必填）")
     resolution: Literal["rule_change", "exception"] | None = Field(
         default=None, description="接受异议时的处理结论：rule_change 规则调整，exception 例外（缺省）")
 
 
-class ReadIn(_In):
+class ReadIn(Body):
     ids: list[int] | None = Field(default=None, description="要标为已读的通知；缺省为本部门全部未读通知")
 
 
-class Ticket(_Out):
+class Ticket(Answer):
     id: int
     dataset_id: str
     dataset_name: str
@@ -75,7 +70,7 @@ class Ticket(_Out):
     exceptions: list[dict[str, Any]] = []
 
 
-class Notification(_Out):
+class Notification(Answer):
     id: int
     ticket_id: int
     event: str
@@ -87,7 +82,7 @@ class Notification(_Out):
     title: str
 
 
-class ReadCount(_Out):
+class ReadCount(Answer):
     marked: int
 
 
