@@ -26,7 +26,6 @@ class Answer(BaseModel):
 
 
 
-
 # --- bodies ---------------------------------------------------------------------------------
 
 class LicenseeApplication(Body):
